@@ -1,0 +1,54 @@
+"""create_app: middleware, error handlers and the one list of routers, in the spec's order."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from heliograph import __version__
+from heliograph.api import errors
+from heliograph.api.middleware import AuthGate, BodyGate
+from heliograph.api.ratelimit import TokenBuckets
+from heliograph.api.routes import messages, messaging_profiles, number_orders, ops, phone_numbers, sandbox, short_codes
+from heliograph.bootstrap import Heliograph
+from heliograph.services.idempotency import InFlight
+
+ROUTERS = (
+    ("/v2", messages.router, "messages"),
+    ("/v2", messaging_profiles.router, "messaging profiles"),
+    ("/v2", phone_numbers.router, "phone numbers"),
+    ("/v2", short_codes.router, "short codes"),
+    ("/v2", number_orders.router, "number orders"),
+    ("/sandbox/v1", sandbox.router, "sandbox"),
+    ("", ops.router, "operations"),
+)
+
+
+def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await heliograph.start(workers=run_workers)
+        try:
+            yield
+        finally:
+            await heliograph.stop()
+
+    app = FastAPI(
+        title="Heliograph",
+        version=__version__,
+        description="Telnyx Messaging API v2, self-hosted.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.heliograph = heliograph
+    app.state.idempotency_in_flight = InFlight()
+    errors.install(app)
+    for prefix, router, tag in ROUTERS:
+        app.include_router(router, prefix=prefix, tags=[tag])
+    settings = heliograph.settings
+    buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
+    app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,116 @@
+"""Pure-ASGI gates in front of the routes: body size and type, then authentication and rate limit.
+
+They are plain ASGI (not BaseHTTPMiddleware) because they sit on every request of the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from heliograph.api.errors import error_response
+from heliograph.api.ratelimit import TokenBuckets
+from heliograph.domain.errors import HeliographError, RateLimited
+from heliograph.services import accounts
+
+_BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyGate:
+    """413 for bodies over the limit (declared or streamed), 415 for bodies that are not JSON."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"].encode() not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _reject(scope, receive, send, _too_large(self.max_bytes))
+            return
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if ctype and ctype != b"application/json" and not ctype.endswith(b"+json") and length not in (None, b"0"):
+            err = HeliographError(
+                f"Content-Type {ctype.decode(errors='replace')} is not supported; send application/json.",
+                code="10024",
+                status=415,
+            )
+            await _reject(scope, receive, send, err)
+            return
+        seen = 0
+        limit = self.max_bytes
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send)
+        except BodyTooLarge:
+            await _reject(scope, receive, send, _too_large(limit))
+
+
+def _too_large(limit: int) -> HeliographError:
+    return HeliographError(f"The request body is larger than {limit} bytes.", code="10015", status=413)
+
+
+class AuthGate:
+    """Bearer API key → the caller, stored in scope["state"]; API rate limit per key."""
+
+    PREFIXES = ("/v2/", "/sandbox/")
+
+    def __init__(self, app: ASGIApp, heliograph: Any, buckets: TokenBuckets) -> None:
+        self.app = app
+        self.hg = heliograph
+        self.buckets = buckets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        try:
+            caller = await accounts.authenticate(self.hg.ctx, self.hg.keys, authorization)
+        except HeliographError as exc:
+            await _reject(scope, receive, send, exc)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        if not self.buckets.enabled:
+            await self.app(scope, receive, send)
+            return
+        allowed, extra = self.buckets.take(caller.key_hash)
+        if not allowed:
+            err = RateLimited(int(extra["retry-after"]))
+            await _reject(scope, receive, send, err, extra)
+            return
+        raw = [(k.encode(), v.encode()) for k, v in extra.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + raw
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _reject(scope: Scope, receive: Receive, send: Send, error: HeliographError, headers: dict | None = None) -> None:
+    response = error_response(error, headers)
+    await response(scope, receive, send)

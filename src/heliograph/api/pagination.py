@@ -1,0 +1,54 @@
+"""Page-number pagination (spec README §4): page[number] ≥ 1, page[size] 1–250, meta always complete."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from heliograph.domain.errors import ValidationFailed
+
+MAX_PAGE_SIZE = 250
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def meta(self, total: int) -> dict[str, int]:
+        return {
+            "page_number": self.number,
+            "page_size": self.size,
+            "total_pages": math.ceil(total / self.size) if total else 0,
+            "total_results": total,
+        }
+
+    def body(self, data: list[Any], total: int) -> dict[str, Any]:
+        return {"data": data, "meta": self.meta(total)}
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be an integer.", code="10026", parameter=name) from None
+    if not low <= value <= high:
+        raise ValidationFailed(f"'{name}' must be between {low} and {high}.", code="10033", parameter=name)
+    return value
+
+
+def page_of(request: Request) -> Page:
+    return Page(
+        number=_int_param(request, "page[number]", 1, 1, 10**9),
+        size=_int_param(request, "page[size]", 20, 1, MAX_PAGE_SIZE),
+    )

@@ -1,0 +1,34 @@
+"""/sandbox/v1: what virtual handsets received. Not part of the Telnyx API, hence outside /v2."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from heliograph.api.auth import caller_of
+from heliograph.api.responses import json_response
+from heliograph.domain import phone
+from heliograph.domain.errors import ValidationFailed
+from heliograph.services import handsets
+
+router = APIRouter()
+
+
+def _handset(e164: str) -> str:
+    if not (phone.is_e164(e164) or phone.is_short_code(e164)):
+        raise ValidationFailed(f"{e164!r} is not an E.164 number.", code="10016", parameter="e164")
+    return e164
+
+
+@router.get("/handsets/{e164}/messages", summary="What a virtual handset received, newest first")
+async def handset_messages(e164: str, request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    data = await handsets.inbox(ctx, caller_of(request).organization_id, _handset(e164))
+    return json_response({"data": data})
+
+
+@router.delete("/handsets/{e164}/messages", summary="Empty a virtual handset")
+async def clear_handset(e164: str, request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    removed = await handsets.clear(ctx, caller_of(request).organization_id, _handset(e164))
+    return json_response({"data": {"deleted": removed}})

@@ -1,0 +1,120 @@
+"""Request bodies: JSON parsing, schema validation mapped to Telnyx codes, and camelCase hints.
+
+Heliograph answers exactly as Telnyx would, but a sandbox should also say *why* a field was ignored:
+a body key that is the camelCase form of a known field (`messagingProfileId`, `sendAt`) is logged and
+named in an `x-heliograph-warning` header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from heliograph.domain.errors import HeliographError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+WARNING_HEADER = "x-heliograph-warning"
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if isinstance(exc.__cause__, UnicodeDecodeError) or "utf-8" in str(exc).lower():
+            raise HeliographError("The request body is not valid UTF-8.", code="10028", status=400) from None
+        raise HeliographError(f"The request body is not valid JSON: {exc}.", code="10023", status=400) from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.", code="10026", pointer="")
+    return body
+
+
+def camel_case_hints(body: dict[str, Any], known: Iterable[str]) -> list[str]:
+    """Hints for keys that look like a camelCase spelling of a known snake_case field."""
+    known = set(known)
+    hints = []
+    for key in body:
+        if key in known or not isinstance(key, str):
+            continue
+        snake = _CAMEL.sub("_", key).lower()
+        if snake in known and snake != key:
+            hints.append(f"unknown field '{key}' was ignored; the API's field is '{snake}'")
+    return hints
+
+
+def warn(request: Request, hints: list[str]) -> dict[str, str]:
+    """Log the hints and return the header that carries them (empty when there are none)."""
+    if not hints:
+        return {}
+    for hint in hints:
+        logger.warning("likely mistake in request: %s", hint, extra={"path": request.url.path})
+    return {WARNING_HEADER: "; ".join(hints)}
+
+
+_CODES = {
+    "missing": "10004",
+    "string_type": "10026",
+    "bool_type": "10026",
+    "bool_parsing": "10026",
+    "int_type": "10026",
+    "int_parsing": "10026",
+    "float_type": "10026",
+    "float_parsing": "10026",
+    "list_type": "10026",
+    "dict_type": "10026",
+    "model_type": "10026",
+    "model_attributes_type": "10026",
+    "literal_error": "10032",
+    "enum": "10032",
+    "greater_than_equal": "10033",
+    "less_than_equal": "10033",
+    "greater_than": "10033",
+    "less_than": "10033",
+    "too_long": "10033",
+    "too_short": "10033",
+    "string_too_long": "10025",
+    "string_too_short": "10025",
+    "url_parsing": "10003",
+    "url_scheme": "10003",
+    "url_type": "10003",
+    "string_pattern_mismatch": "10027",
+}
+
+
+def validate(model: type[M], body: dict[str, Any]) -> M:
+    """Validate `body` against `model`; the first problem becomes a Telnyx error with its pointer."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        pointer = "/" + "/".join(str(p) for p in first["loc"])
+        kind = first["type"]
+        code = kind[len("telnyx_") :] if kind.startswith("telnyx_") else _CODES.get(kind, "10027")
+        status = 400 if code == "10015" else 422
+        raise ValidationFailed(_message(first), code=code, status=status, pointer=pointer) from None
+
+
+def _message(error: dict[str, Any]) -> str:
+    field = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "missing":
+        return f"The '{field}' parameter is required."
+    msg = error["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return f"'{field}': {msg}"

@@ -1,0 +1,49 @@
+"""Wire everything once: database, clock, carrier, services context, workers. Tests pass doubles in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from heliograph.carriers.base import Carrier
+from heliograph.carriers.simulator import SimulatorCarrier
+from heliograph.clock import Clock, SystemClock
+from heliograph.services.accounts import KeyCache
+from heliograph.services.committer import GroupCommitter
+from heliograph.services.context import Context
+from heliograph.settings import Settings
+from heliograph.store.engine import Database
+from heliograph.workers.runner import Workers
+
+
+@dataclass
+class Heliograph:
+    settings: Settings
+    ctx: Context
+    carrier: Carrier
+    keys: KeyCache
+    workers: Workers
+
+    async def start(self, *, workers: bool = True) -> None:
+        committer = self.ctx.committer
+        assert isinstance(committer, GroupCommitter)
+        committer.start()
+        if workers:
+            await self.workers.start(sole_process=self.settings.mode == "sandbox")
+
+    async def stop(self) -> None:
+        await self.workers.stop() if self.workers.tasks else None
+        committer = self.ctx.committer
+        assert isinstance(committer, GroupCommitter)
+        await committer.stop()
+        await self.ctx.db.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | None = None) -> Heliograph:
+    clock = clock or SystemClock()
+    db = Database(settings.resolved_database_url())
+    ctx = Context(settings=settings, db=db, clock=clock)
+    committer = GroupCommitter(db, window_ms=settings.group_commit_ms)
+    committer.on_commit.append(ctx.wakeups.dispatcher.set)
+    ctx.committer = committer
+    carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)
+    return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, carrier))

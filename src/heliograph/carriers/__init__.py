@@ -1,0 +1,1 @@
+"""Carrier links: the interface services speak, and its implementations (simulator, SMPP)."""

@@ -1,0 +1,125 @@
+"""The sandbox carrier: every destination is a virtual handset.
+
+By default a submission is accepted and a `delivered` receipt follows after `dlr_delay`. Test numbers
+force other outcomes (documented in the README):
+
+    +15005550001  delivery_failed, 40008 Undeliverable (the handset never gets it)
+    +15005550002  refused at submission: sending_failed, 40012 Invalid messaging destination number
+    +15005550003  receipt says the outcome is unknown: delivery_unconfirmed
+    +15005550004  refused by the API before anything is created (see domain/sandbox.py)
+
+Receipts are kept in a heap and fired by one task in batches, so thousands in flight cost one timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Sequence
+
+from heliograph.carriers.base import DeliveryReport, HandsetCopy, ReportSink, Submission, SubmitResult
+from heliograph.clock import Clock
+from heliograph.domain import sandbox
+
+logger = logging.getLogger(__name__)
+
+
+class SimulatorCarrier:
+    name = "simulator"
+
+    def __init__(self, clock: Clock, dlr_delay_ms: int = 200) -> None:
+        self._clock = clock
+        self._delay_us = dlr_delay_ms * 1000
+        self._heap: list[tuple[int, int, Submission]] = []
+        self._seq = itertools.count()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._sink: ReportSink | None = None
+
+    async def start(self, on_reports: ReportSink) -> None:
+        self._sink = on_reports
+        self._task = asyncio.create_task(self._run(), name="simulator-receipts")
+
+    async def submit(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
+        results = []
+        now = self._clock.now_us()
+        for sub in submissions:
+            outcome = sandbox.outcome_for(sub.to_number)
+            if outcome is sandbox.Outcome.REFUSE_SUBMISSION:
+                results.append(
+                    SubmitResult(
+                        sub.message_id,
+                        accepted=False,
+                        error_code="40012",
+                        error_detail=f"The carrier refused the destination {sub.to_number} (sandbox test number).",
+                    )
+                )
+                continue
+            self._arm(now + self._delay_us, sub)
+            results.append(SubmitResult(sub.message_id, accepted=True, carrier_message_id=sub.message_id))
+        return results
+
+    async def resume(self, in_flight: Sequence[Submission]) -> None:
+        for sub in in_flight:
+            self._arm((sub.sent_at_us or self._clock.now_us()) + self._delay_us, sub)
+        if in_flight:
+            logger.info("re-armed receipts after restart", extra={"action": "resume", "count": len(in_flight)})
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def _arm(self, due_us: int, sub: Submission) -> None:
+        heapq.heappush(self._heap, (due_us, next(self._seq), sub))
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            now = self._clock.now_us()
+            due: list[Submission] = []
+            while self._heap and self._heap[0][0] <= now and len(due) < 500:
+                due.append(heapq.heappop(self._heap)[2])
+            if due:
+                try:
+                    await self._sink([self._report(sub, now) for sub in due])  # type: ignore[misc]
+                except Exception:  # the receipts are still owed: try again shortly
+                    logger.exception("recording receipts failed; retrying", extra={"action": "receipts"})
+                    for sub in due:
+                        self._arm(now + 500_000, sub)
+                    await self._clock.sleep(0.5)
+                continue
+            self._wake.clear()
+            timeout = (self._heap[0][0] - now) / 1_000_000 if self._heap else None
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    def _report(self, sub: Submission, now: int) -> DeliveryReport:
+        outcome = sandbox.outcome_for(sub.to_number)
+        if outcome is sandbox.Outcome.DELIVERY_FAILED:
+            return DeliveryReport(
+                sub.message_id,
+                "delivery_failed",
+                now,
+                error_code="40008",
+                error_detail=f"The handset {sub.to_number} could not be reached (sandbox test number).",
+            )
+        if outcome is sandbox.Outcome.UNCONFIRMED:
+            return DeliveryReport(sub.message_id, "delivery_unconfirmed", now)
+        copy = HandsetCopy(
+            handset=sub.to_number,
+            from_number=sub.from_number,
+            text=sub.text,
+            subject=sub.subject,
+            media_urls=sub.media_urls,
+            encoding=sub.encoding,
+            parts=sub.parts,
+        )
+        return DeliveryReport(sub.message_id, "delivered", now, handset_copy=copy)

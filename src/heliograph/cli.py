@@ -1,0 +1,249 @@
+"""The `heliograph` command: serve, info, numbers, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from heliograph import logs
+from heliograph.settings import Settings
+
+app = typer.Typer(help="Heliograph: the Telnyx Messaging API v2, self-hosted.", no_args_is_help=True, add_completion=False)
+numbers_app = typer.Typer(help="Manage the sandbox account's numbers.", no_args_is_help=True)
+app.add_typer(numbers_app, name="numbers")
+
+logger = logging.getLogger("heliograph")
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory [env HELIOGRAPH_DATA_DIR].", show_default=False)]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _lock_data_dir(settings: Settings) -> Any:
+    """One sandbox server per data directory: a second one would fight over the same leases."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(settings.data_dir / "heliograph.lock", "w")  # noqa: SIM115 - held for the process lifetime
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        err.print(f"[red]Another heliograph server is using {settings.data_dir}.[/red]")
+        raise typer.Exit(1) from None
+    return handle
+
+
+async def _prepare(settings: Settings):  # noqa: ANN202
+    """Migrate, and in the sandbox make sure the account exists. Returns (heliograph, account or None)."""
+    from heliograph.bootstrap import build
+    from heliograph.services import accounts
+    from heliograph.store.migrate import upgrade
+
+    hg = build(settings)
+    await upgrade(hg.ctx.db)
+    account = None
+    if settings.mode == "sandbox":
+        account = await accounts.bootstrap_sandbox(hg.ctx, settings.api_key)
+    return hg, account
+
+
+def _banner(settings: Settings, account: Any) -> None:
+    base = settings.base_url() + "/v2"
+    out = Console(stderr=False, highlight=False, soft_wrap=True)
+    out.print(f"[bold]Heliograph[/bold] sandbox listening on {settings.base_url()}")
+    out.print(f"  API base URL      {base}")
+    if account.new_api_key:
+        out.print(f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)")
+    elif settings.api_key:
+        out.print("  API key           the one in HELIOGRAPH_API_KEY")
+    else:
+        out.print("  API key           (created on first start; run with HELIOGRAPH_API_KEY=... to choose one)")
+    out.print(f"  Webhook public key {account.organization['public_key']}")
+    out.print(f"  Messaging profile {account.profile_id}")
+    out.print(f"  Numbers           {', '.join(account.phone_numbers)}")
+    out.print("  For the official SDKs:")
+    out.print(f"    export TELNYX_BASE_URL={base}")
+    key = account.new_api_key or (settings.api_key and "$HELIOGRAPH_API_KEY") or "<your key>"
+    out.print(f"    export TELNYX_API_KEY={key}")
+    out.print(f"    export TELNYX_PUBLIC_KEY={account.organization['public_key']}")
+    sys.stdout.flush()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address [env HELIOGRAPH_HOST, default 127.0.0.1].", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [env HELIOGRAPH_PORT, default 8000].", show_default=False)] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API, the workers and the sandbox carrier in one process."""
+    import uvicorn
+
+    from heliograph.api.app import create_app
+
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    logs.configure(settings.log_level, settings.log_format)
+    lock = _lock_data_dir(settings) if settings.mode == "sandbox" else None
+
+    async def main() -> None:
+        hg, account = await _prepare(settings)
+        config = uvicorn.Config(
+            create_app(hg),
+            host=settings.host,
+            port=settings.port,
+            loop="none",
+            http="httptools",
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=15,
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        _remember_address(settings)
+        if account is not None:
+            _banner(settings, account)
+        await server.serve()
+
+    _run(main())
+    if lock is not None:
+        lock.close()
+
+
+def _remember_address(settings: Settings) -> None:
+    """Let `heliograph info` report the URL this data directory was last served on."""
+    if settings.mode == "sandbox":
+        (settings.data_dir / "server.json").write_text(json.dumps({"base_url": settings.base_url()}))
+
+
+def _served_base_url(settings: Settings) -> str:
+    try:
+        return json.loads((settings.data_dir / "server.json").read_text())["base_url"]
+    except (OSError, ValueError, KeyError):
+        return settings.base_url()
+
+
+def _run(coro: Any) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(coro)
+    except ImportError:
+        asyncio.run(coro)
+
+
+@app.command()
+def info(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print the sandbox account: API base URL, organization, public key, default profile, numbers. No secrets."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure("warning", settings.log_format)
+
+    async def main() -> dict[str, Any]:
+        from heliograph.bootstrap import build
+        from heliograph.services import profiles
+        from heliograph.store import accounts as store
+        from heliograph.store.migrate import upgrade
+
+        hg = build(settings)
+        try:
+            await upgrade(hg.ctx.db)
+            async with hg.ctx.db.read() as conn:
+                org = await store.sandbox_organization(conn)
+                if org is None:
+                    return {}
+                rows, _ = await store.list_numbers(conn, org["id"], offset=0, limit=250)
+            default = await profiles.default_profile(hg.ctx, org["id"])
+            return {
+                "api_base_url": _served_base_url(settings) + "/v2",
+                "organization_id": org["id"],
+                "public_key": org["public_key"],
+                "messaging_profile_id": default["id"] if default else None,
+                "phone_numbers": [r["phone_number"] for r in rows],
+            }
+        finally:
+            await hg.ctx.db.dispose()
+
+    data = asyncio.run(main())
+    if not data:
+        err.print(f"No sandbox account in {settings.data_dir}; start `heliograph serve` once first.")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(data))
+    else:
+        for key, value in data.items():
+            print(f"{key:22} {', '.join(value) if isinstance(value, list) else value}")
+
+
+@numbers_app.command("add")
+def numbers_add(
+    number: Annotated[str, typer.Argument(help="E.164 number, or a 5–6 digit short code.")],
+    profile: Annotated[str | None, typer.Option("--profile", help="Messaging profile id to assign.")] = None,
+    number_type: Annotated[str | None, typer.Option("--type", help="long-code, toll-free or short-code.")] = None,
+    hosted: Annotated[bool, typer.Option("--hosted", help="Mark it as a messaging hosted number.")] = False,
+    whatsapp: Annotated[bool, typer.Option("--whatsapp", help="Enable WhatsApp on it.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Give the sandbox account a number."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure("warning", settings.log_format)
+    if number_type not in (None, "long-code", "toll-free", "short-code"):
+        err.print("--type must be long-code, toll-free or short-code")
+        raise typer.Exit(2)
+
+    async def main() -> dict[str, Any]:
+        from heliograph.domain.errors import HeliographError
+        from heliograph.services import numbers
+
+        hg, account = await _prepare(settings)
+        try:
+            return await numbers.add_number(
+                hg.ctx, account.organization["id"], number, profile_id=profile, kind=number_type, hosted=hosted, whatsapp=whatsapp
+            )
+        except HeliographError as exc:
+            err.print(f"[red]{exc.detail or exc.title}[/red]")
+            raise typer.Exit(1) from None
+        finally:
+            await hg.ctx.db.dispose()
+
+    row = asyncio.run(main())
+    print(json.dumps({"id": row["id"], "number": row.get("phone_number") or row.get("short_code"), "messaging_profile_id": row["messaging_profile_id"]}))
+
+
+@app.command()
+def migrate(data_dir: DataDir = None) -> None:
+    """Bring the database schema up to date (serve does this too)."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure(settings.log_level, settings.log_format)
+
+    async def main() -> None:
+        from heliograph.store.engine import Database
+        from heliograph.store.migrate import upgrade
+
+        if settings.mode == "sandbox":
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url())
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+    print("database is up to date")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Datetime rendering and parsing in the formats Telnyx uses (spec README §8). Times are epoch microseconds."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_INPUT = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)$"
+)
+
+
+def iso(us: int | None) -> str | None:
+    """Render as `YYYY-MM-DDThh:mm:ss.sssZ`, or None."""
+    if us is None:
+        return None
+    dt = datetime.fromtimestamp(us // 1_000_000, UTC)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{(us % 1_000_000) // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> int:
+    """Parse the input forms Telnyx accepts; raise ValueError otherwise. Returns epoch microseconds."""
+    m = _INPUT.match(text.strip()) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"not an ISO 8601 datetime: {text!r}")
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    if zone == "Z":
+        tz = UTC
+    else:
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz)
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    return int(dt.timestamp()) * 1_000_000 + micro

@@ -1,0 +1,1 @@
+"""Use cases: each one reads, decides with `domain`, and commits once."""

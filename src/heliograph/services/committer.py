@@ -1,0 +1,143 @@
+"""Group commit: sends that arrive within a couple of milliseconds share one database transaction.
+
+A request is answered only after its batch committed, so a 2xx always means "on disk" (invariant 1),
+while the database sees one transaction per batch instead of one per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, delete
+from sqlalchemy.exc import IntegrityError
+
+from heliograph.store.engine import Database
+from heliograph.store.tables import idempotency_keys
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Another request with the same Idempotency-Key committed first."""
+
+
+@dataclass
+class WriteIntent:
+    """Rows one request wants inserted, all or nothing."""
+
+    rows: list[tuple[Table, dict[str, Any]]]
+    idempotency: dict[str, Any] | None = None
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class GroupCommitter:
+    def __init__(self, db: Database, window_ms: float = 2.0, max_batch: int = 500) -> None:
+        self._db = db
+        self._window = window_ms / 1000
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[WriteIntent] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self.on_commit: list = []  # callables run after each successful batch
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="group-committer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.put(None)  # type: ignore[arg-type]
+        await self._task
+        self._task = None
+
+    async def commit(self, intent: WriteIntent) -> None:
+        if self._task is None:  # not running (tests, CLI): commit directly
+            await self._write([intent])
+            return
+        await self._queue.put(intent)
+        await intent.done
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            if self._window:
+                await asyncio.sleep(self._window)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._write(batch)
+
+    async def _write(self, batch: list[WriteIntent]) -> None:
+        try:
+            await self._insert(batch)
+        except IntegrityError:
+            # one request's idempotency key collided: retry one by one so only that one fails
+            for intent in batch:
+                try:
+                    await self._insert([intent])
+                except IntegrityError as exc:
+                    _resolve(intent, DuplicateIdempotencyKey(str(exc)))
+                except Exception as exc:  # noqa: BLE001
+                    _resolve(intent, exc)
+                else:
+                    _resolve(intent, None)
+            self._after_commit()
+            return
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("group commit failed", extra={"action": "group_commit", "size": len(batch)})
+            for intent in batch:
+                _resolve(intent, exc)
+            return
+        for intent in batch:
+            _resolve(intent, None)
+        self._after_commit()
+
+    async def _insert(self, batch: list[WriteIntent]) -> None:
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        keys = []
+        for intent in batch:
+            for table, row in intent.rows:
+                by_table.setdefault(table, []).append(row)
+            if intent.idempotency is not None:
+                keys.append(intent.idempotency)
+        async with self._db.transaction() as conn:
+            for key in keys:  # an expired record with the same key must not block the new one
+                t = idempotency_keys
+                await conn.execute(
+                    delete(t).where(
+                        t.c.organization_id == key["organization_id"],
+                        t.c.method == key["method"],
+                        t.c.path == key["path"],
+                        t.c.key == key["key"],
+                        t.c.created_at < key["_expired_before"],
+                    )
+                )
+            for table, rows in by_table.items():
+                await conn.execute(table.insert(), rows)
+            if keys:
+                await conn.execute(
+                    idempotency_keys.insert(), [{k: v for k, v in key.items() if k[0] != "_"} for key in keys]
+                )
+
+    def _after_commit(self) -> None:
+        for callback in self.on_commit:
+            callback()
+
+
+def _resolve(intent: WriteIntent, error: BaseException | None) -> None:
+    if intent.done.done():
+        return
+    if error is None:
+        intent.done.set_result(None)
+    else:
+        intent.done.set_exception(error)

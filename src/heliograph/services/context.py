@@ -1,0 +1,42 @@
+"""What every use case needs, built once by `bootstrap.build` and passed down explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from heliograph.clock import Clock
+from heliograph.domain.pricing import Tariff
+from heliograph.settings import Settings
+from heliograph.store.engine import Database
+
+
+@dataclass
+class Wakeups:
+    """Nudges for the background loops, so new work starts at once instead of at the next poll."""
+
+    dispatcher: asyncio.Event = field(default_factory=asyncio.Event)
+    webhooks: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    clock: Clock
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    committer: object | None = None  # services.committer.GroupCommitter, set by bootstrap
+
+    @property
+    def tariff(self) -> Tariff:
+        s = self.settings
+        return Tariff(
+            Decimal(s.sms_rate_per_part),
+            Decimal(s.sms_carrier_fee_per_part),
+            Decimal(s.mms_rate),
+            Decimal(s.mms_carrier_fee),
+        )
+
+    def now(self) -> int:
+        return self.clock.now_us()

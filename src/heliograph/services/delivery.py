@@ -1,0 +1,83 @@
+"""Delivery receipts: a final status and its `message.finalized` webhook, committed together.
+
+Also the two safety nets of invariant 3: receipts owed from before a restart are re-armed with the
+carrier, and a sent message whose receipt never comes becomes `delivery_unconfirmed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from heliograph.carriers.base import Carrier, DeliveryReport
+from heliograph.services.context import Context
+from heliograph.services.dispatch import message_error, message_event, submission
+from heliograph.store import accounts, outbox
+from heliograph.store import messages as store
+from heliograph.store.tables import handset_messages
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+_FINAL_KEYS = ("status", "completed_at", "errors")
+
+
+async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
+    """Apply receipts; duplicates and receipts for messages already final are ignored."""
+    if not reports:
+        return 0
+    async with ctx.db.transaction() as conn:
+        rows = {r["id"]: r for r in await store.get_messages(conn, [rep.message_id for rep in reports])}
+        profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
+        changes, events, copies = [], [], []
+        for report in reports:
+            row = rows.get(report.message_id)
+            if row is None or row["status"] != "sent":
+                continue
+            errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
+            change = {"id": row["id"], "status": report.status, "completed_at": report.at_us, "errors": errors}
+            row.update(change)
+            changes.append(change)
+            events.append(message_event(row, profiles.get(row["messaging_profile_id"])))
+            if report.handset_copy is not None:
+                copy = report.handset_copy
+                copies.append(
+                    {
+                        "organization_id": row["organization_id"],
+                        "handset": copy.handset,
+                        "message_id": row["id"],
+                        "from_number": copy.from_number,
+                        "text": copy.text,
+                        "subject": copy.subject,
+                        "media_urls": list(copy.media_urls),
+                        "encoding": copy.encoding,
+                        "parts": copy.parts,
+                        "received_at": report.at_us,
+                    }
+                )
+        await store.update_many(conn, changes)
+        await outbox.add_events(conn, events)
+        if copies:
+            await conn.execute(handset_messages.insert(), copies)
+    if events:
+        ctx.wakeups.webhooks.set()
+    return len(changes)
+
+
+async def resume_in_flight(ctx: Context, carrier: Carrier) -> int:
+    async with ctx.db.read() as conn:
+        rows = await store.in_flight(conn)
+    await carrier.resume([submission(r) for r in rows])
+    return len(rows)
+
+
+async def expire_overdue_receipts(ctx: Context, limit: int = 500) -> int:
+    """Sent messages with no receipt within the receipt window become `delivery_unconfirmed`."""
+    cutoff = ctx.now() - ctx.settings.receipt_window_seconds * 1_000_000
+    async with ctx.db.read() as conn:
+        rows = await store.overdue_receipts(conn, cutoff, limit)
+    reports = [DeliveryReport(r["id"], "delivery_unconfirmed", ctx.now()) for r in rows]
+    return await record_reports(ctx, reports)
+
+
+__all__ = ["record_reports", "resume_in_flight", "expire_overdue_receipts", "message_error"]

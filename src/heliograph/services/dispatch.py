@@ -1,0 +1,141 @@
+"""Dispatch: take due messages, hand them to the carrier, and record `sent` (or the refusal) together
+with the webhook it owes, in one transaction (invariant 2)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from heliograph.carriers.base import Carrier, Submission, SubmitResult
+from heliograph.domain.errors import DELIVERY_ERROR_TITLES
+from heliograph.services import views, webhooks
+from heliograph.services.context import Context
+from heliograph.store import accounts, claims, outbox
+from heliograph.store import messages as store
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+LEASE_SECONDS = 30
+
+
+def submission(row: Row) -> Submission:
+    transmitted = row["transmitted_text"] if row["transmitted_text"] is not None else row["text"]
+    return Submission(
+        message_id=row["id"],
+        organization_id=row["organization_id"],
+        from_number=row["from_number"],
+        to_number=row["to_number"],
+        text=transmitted,
+        subject=row["subject"],
+        media_urls=tuple(m["url"] for m in row["media"] or []),
+        message_type=row["type"],
+        encoding=row["encoding"],
+        parts=row["parts"],
+        sent_at_us=row["sent_at"],
+    )
+
+
+def message_error(code: str, detail: str | None, index: int = 0) -> Row:
+    entry: Row = {"code": code, "title": DELIVERY_ERROR_TITLES.get(code, "Undeliverable")}
+    if detail:
+        entry["detail"] = detail
+    entry["source"] = {"pointer": f"/to/{index}/phone_number"}
+    return entry
+
+
+_CHANGE_KEYS = ("status", "sent_at", "completed_at", "valid_until", "lease_until", "carrier_message_id", "errors", "wait_seconds", "due_at")
+
+
+async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> int:
+    """One round: returns how many messages were taken."""
+    now = ctx.now()
+    async with ctx.db.transaction() as conn:
+        claimed = await claims.claim_due_messages(conn, now, now + LEASE_SECONDS * 1_000_000, limit)
+    if not claimed:
+        return 0
+    expired = [m for m in claimed if m["valid_until"] is not None and m["valid_until"] < now]
+    ready = [m for m in claimed if m not in expired]
+    try:
+        results = await carrier.submit([submission(m) for m in ready]) if ready else []
+    except Exception:
+        logger.exception("carrier submit failed; messages go back to the queue", extra={"action": "carrier_submit"})
+        await _requeue(ctx, ready, now + 1_000_000)
+        results = []
+        ready = []
+    done = ctx.now()
+    changes: list[Row] = []
+    updated: list[Row] = []
+    for row in expired:
+        change = _final(row, "sending_failed", done, [message_error("40014", "The message was still queued at valid_until.")])
+        changes.append(change)
+        updated.append({**row, **change})
+    for row, result in zip(ready, results, strict=True):
+        change = _after_submit(row, result, now, done)
+        changes.append(change)
+        updated.append({**row, **change})
+    await _commit_changes(ctx, updated, changes)
+    return len(claimed)
+
+
+def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
+    return {
+        "id": row["id"],
+        "status": status,
+        "sent_at": row["sent_at"],
+        "completed_at": at,
+        "valid_until": None,
+        "lease_until": None,
+        "carrier_message_id": row["carrier_message_id"],
+        "errors": errors,
+        "wait_seconds": row["wait_seconds"],
+        "due_at": None,
+    }
+
+
+def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) -> Row:
+    if not result.accepted:
+        return _final(row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)])
+    waited = max(0.0, (claimed_at - (row["due_at"] or claimed_at)) / 1_000_000)
+    return {
+        "id": row["id"],
+        "status": "sent",
+        "sent_at": done,
+        "completed_at": None,
+        "valid_until": None,  # nulled once the message leaves the queue (SDK field description)
+        "lease_until": None,
+        "carrier_message_id": result.carrier_message_id,
+        "errors": [],
+        "wait_seconds": round(waited, 3) if waited >= 1 else 0.0,
+        "due_at": None,
+    }
+
+
+async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) -> None:
+    async with ctx.db.transaction() as conn:
+        profiles = await accounts.profiles_by_ids(conn, {m["messaging_profile_id"] for m in updated})
+        await store.update_many(conn, [{k: c[k] for k in ("id", *_CHANGE_KEYS)} for c in changes])
+        events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]
+        await outbox.add_events(conn, events)
+    ctx.wakeups.webhooks.set()
+
+
+def message_event(row: Row, profile: Row | None) -> Row:
+    """The webhook a message's current state owes: message.sent, or message.finalized when final."""
+    event_type = "message.sent" if row["status"] == "sent" else "message.finalized"
+    occurred = row["sent_at"] if event_type == "message.sent" else row["completed_at"]
+    return webhooks.new_event(
+        organization_id=row["organization_id"],
+        event_type=event_type,
+        payload=views.message(row),
+        occurred_at=occurred,
+        urls=webhooks.message_urls(row, profile),
+        message_id=row["id"],
+    )
+
+
+async def _requeue(ctx: Context, rows: list[Row], due_at: int) -> None:
+    if not rows:
+        return
+    async with ctx.db.transaction() as conn:
+        await store.update_many(conn, [{"id": r["id"], "status": "queued", "lease_until": None, "due_at": due_at} for r in rows])

@@ -1,0 +1,47 @@
+"""Reading a message back, and cancelling a scheduled one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heliograph.domain.errors import HeliographError, NotFound
+from heliograph.services import views
+from heliograph.services.context import Context
+from heliograph.store import messages as store
+
+RETENTION_DAYS = 10
+CANCEL_MARGIN_SECONDS = 60
+
+
+def _not_found(message_id: str) -> NotFound:
+    return NotFound(f"The message with ID {message_id} was not found.", code="40303")
+
+
+async def retrieve(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
+    async with ctx.db.read() as conn:
+        row = await store.get_message(conn, org_id, message_id)
+    if row is None or row["received_at"] < ctx.now() - RETENTION_DAYS * 86400 * 1_000_000:
+        raise _not_found(message_id)
+    return views.message(row)
+
+
+async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
+    """Cancel a message still scheduled more than a minute ahead; anything else is refused (403)."""
+    async with ctx.db.transaction() as conn:
+        row = await store.get_message(conn, org_id, message_id)
+        if row is None:
+            raise _not_found(message_id)
+        if row["status"] != "scheduled":
+            raise HeliographError(
+                f"Only scheduled messages can be cancelled; this one is {row['status']}.", code="10015", status=403
+            )
+        if row["send_at"] - ctx.now() <= CANCEL_MARGIN_SECONDS * 1_000_000:
+            raise HeliographError(
+                "A scheduled message can be cancelled only until 60 seconds before its send_at.",
+                code="10015",
+                status=403,
+            )
+        change = {"id": row["id"], "status": "cancelled", "due_at": None, "lease_until": None}
+        await store.update_many(conn, [change])
+        row.update(change)
+    return views.message(row)

@@ -1,0 +1,131 @@
+"""Messaging profiles: create, read, update (merge semantics for the pool settings), delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from heliograph.domain.errors import NotFound
+from heliograph.domain.ids import new_uuid, new_v1_secret
+from heliograph.services.context import Context
+from heliograph.store import accounts as store
+from heliograph.store.tables import messaging_profiles
+
+Row = dict[str, Any]
+
+DEFAULTS: Row = {
+    "enabled": True,
+    "webhook_url": None,
+    "webhook_failover_url": None,
+    "webhook_api_version": "2",
+    "number_pool_settings": None,
+    "url_shortener_settings": None,
+    "alpha_sender": None,
+    "daily_spend_limit": "0.00",
+    "daily_spend_limit_enabled": False,
+    "mms_fall_back_to_sms": False,
+    "mms_transcoding": False,
+    "mobile_only": False,
+    "smart_encoding": False,
+    "health_webhook_url": None,
+    "ai_assistant_id": None,
+    "resource_group_id": None,
+}
+
+POOL_DEFAULTS: Row = {
+    "long_code_weight": 1,
+    "toll_free_weight": 1,
+    "skip_unhealthy": False,
+    "sticky_sender": False,
+    "geomatch": False,
+}
+
+
+def _normalise(values: Row) -> Row:
+    out = dict(values)
+    for url_field in ("webhook_url", "webhook_failover_url", "health_webhook_url"):
+        if out.get(url_field) == "":
+            out[url_field] = None  # Telnyx takes "" on input and shows null
+    return out
+
+
+def merge_pool_settings(current: Row | None, patch: Row | None) -> Row | None:
+    """PATCH merges into the existing pool settings; null or {} disables the pool."""
+    if not patch:
+        return None
+    return {**POOL_DEFAULTS, **(current or {}), **patch}
+
+
+async def create_profile(ctx: Context, org_id: str, values: Row) -> Row:
+    now = ctx.now()
+    row = {
+        **DEFAULTS,
+        **_normalise(values),
+        "id": new_uuid(),
+        "organization_id": org_id,
+        "v1_secret": new_v1_secret(),
+        "created_at": now,
+        "updated_at": now,
+    }
+    if row["number_pool_settings"] is not None:
+        row["number_pool_settings"] = merge_pool_settings(None, row["number_pool_settings"])
+    async with ctx.db.transaction() as conn:
+        await store.insert(conn, messaging_profiles, row)
+    return row
+
+
+async def get_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
+    async with ctx.db.read() as conn:
+        row = await store.get_profile(conn, org_id, profile_id)
+    if row is None:
+        raise NotFound(f"Messaging profile {profile_id} was not found.")
+    return row
+
+
+async def default_profile(ctx: Context, org_id: str) -> Row | None:
+    async with ctx.db.read() as conn:
+        query = (
+            select(messaging_profiles)
+            .where(messaging_profiles.c.organization_id == org_id)
+            .order_by(messaging_profiles.c.created_at)
+            .limit(1)
+        )
+        row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_profiles(ctx: Context, org_id: str, **filters: Any) -> tuple[list[Row], int]:
+    async with ctx.db.read() as conn:
+        return await store.list_profiles(conn, org_id, **filters)
+
+
+async def update_profile(ctx: Context, org_id: str, profile_id: str, values: Row) -> Row:
+    async with ctx.db.transaction() as conn:
+        row = await store.get_profile(conn, org_id, profile_id)
+        if row is None:
+            raise NotFound(f"Messaging profile {profile_id} was not found.")
+        changes = _normalise(values)
+        if "number_pool_settings" in changes:
+            changes["number_pool_settings"] = merge_pool_settings(
+                row["number_pool_settings"], changes["number_pool_settings"]
+            )
+        changes["updated_at"] = max(ctx.now(), row["updated_at"] + 1)
+        await store.update_profile(conn, profile_id, changes)
+        row.update(changes)
+    return row
+
+
+async def delete_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
+    async with ctx.db.transaction() as conn:
+        row = await store.get_profile(conn, org_id, profile_id)
+        if row is None:
+            raise NotFound(f"Messaging profile {profile_id} was not found.")
+        await store.delete_profile(conn, org_id, profile_id, ctx.now())
+    return row
+
+
+async def profile_numbers(ctx: Context, org_id: str, profile_id: str, offset: int, limit: int) -> tuple[list[Row], int]:
+    await get_profile(ctx, org_id, profile_id)
+    async with ctx.db.read() as conn:
+        return await store.list_numbers(conn, org_id, profile_id=profile_id, offset=offset, limit=limit)

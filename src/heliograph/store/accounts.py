@@ -1,0 +1,241 @@
+"""Organizations, API keys, messaging profiles, phone numbers, short codes and number orders.
+
+Every read takes the organization id: a row of another organization is simply not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.store.tables import (
+    api_keys,
+    messaging_profiles,
+    number_orders,
+    organizations,
+    phone_numbers,
+    short_codes,
+)
+
+Row = dict[str, Any]
+
+
+def _one(result) -> Row | None:  # noqa: ANN001
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def insert(conn: AsyncConnection, table, row: Row) -> None:  # noqa: ANN001
+    await conn.execute(table.insert(), [row])
+
+
+async def get_organization(conn: AsyncConnection, org_id: str) -> Row | None:
+    return _one(await conn.execute(select(organizations).where(organizations.c.id == org_id)))
+
+
+async def sandbox_organization(conn: AsyncConnection) -> Row | None:
+    """The organization `heliograph serve` bootstrapped (the oldest sandbox one)."""
+    query = select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)
+    return _one(await conn.execute(query.limit(1)))
+
+
+async def organization_for_key(conn: AsyncConnection, key_hash: str) -> tuple[Row, Row] | None:
+    """(organization, key) for a live key hash; None for unknown keys."""
+    query = (
+        select(api_keys, organizations.c.messaging_enabled)
+        .join(organizations, organizations.c.id == api_keys.c.organization_id)
+        .where(api_keys.c.key_hash == key_hash)
+    )
+    row = _one(await conn.execute(query))
+    if row is None:
+        return None
+    return row, {"id": row["organization_id"], "messaging_enabled": row["messaging_enabled"]}
+
+
+# --- messaging profiles ---------------------------------------------------------------------------
+
+
+async def get_profile(conn: AsyncConnection, org_id: str, profile_id: str) -> Row | None:
+    query = select(messaging_profiles).where(
+        messaging_profiles.c.id == profile_id, messaging_profiles.c.organization_id == org_id
+    )
+    return _one(await conn.execute(query))
+
+
+async def list_profiles(
+    conn: AsyncConnection, org_id: str, *, name_eq: str | None, name_contains: str | None, offset: int, limit: int
+) -> tuple[list[Row], int]:
+    where = [messaging_profiles.c.organization_id == org_id]
+    if name_eq is not None:
+        where.append(messaging_profiles.c.name == name_eq)
+    if name_contains is not None:
+        where.append(func.lower(messaging_profiles.c.name).contains(name_contains.lower(), autoescape=True))
+    total = (await conn.execute(select(func.count()).select_from(messaging_profiles).where(*where))).scalar_one()
+    query = (
+        select(messaging_profiles)
+        .where(*where)
+        .order_by(messaging_profiles.c.created_at.desc(), messaging_profiles.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def update_profile(conn: AsyncConnection, profile_id: str, values: Row) -> None:
+    await conn.execute(update(messaging_profiles).where(messaging_profiles.c.id == profile_id).values(**values))
+
+
+async def delete_profile(conn: AsyncConnection, org_id: str, profile_id: str, now: int) -> None:
+    """Delete a profile; its numbers and short codes stay, unassigned (spec §11 item 11)."""
+    for table in (phone_numbers, short_codes):
+        await conn.execute(
+            update(table)
+            .where(table.c.organization_id == org_id, table.c.messaging_profile_id == profile_id)
+            .values(messaging_profile_id=None, updated_at=now)
+        )
+    await conn.execute(messaging_profiles.delete().where(messaging_profiles.c.id == profile_id))
+
+
+# --- phone numbers ----------------------------------------------------------------------------------
+
+
+async def number_by_e164(conn: AsyncConnection, e164: str) -> Row | None:
+    """A number whoever owns it (ownership is checked by the caller)."""
+    return _one(await conn.execute(select(phone_numbers).where(phone_numbers.c.phone_number == e164)))
+
+
+async def sender_with_profile(conn: AsyncConnection, org_id: str, e164: str) -> tuple[Row, Row | None] | None:
+    """The caller's number and the profile it is assigned to, in one query (the send hot path)."""
+    p = messaging_profiles.alias("p")
+    query = (
+        select(phone_numbers, *[c.label(f"p__{c.name}") for c in p.c])
+        .outerjoin(p, p.c.id == phone_numbers.c.messaging_profile_id)
+        .where(phone_numbers.c.phone_number == e164, phone_numbers.c.organization_id == org_id)
+    )
+    row = _one(await conn.execute(query))
+    if row is None:
+        return None
+    number = {k: v for k, v in row.items() if not k.startswith("p__")}
+    profile = {k[3:]: v for k, v in row.items() if k.startswith("p__")}
+    return number, (profile if profile["id"] is not None else None)
+
+
+async def get_number(conn: AsyncConnection, org_id: str, id_or_e164: str) -> Row | None:
+    column = phone_numbers.c.phone_number if id_or_e164.startswith("+") else phone_numbers.c.id
+    query = select(phone_numbers).where(column == id_or_e164, phone_numbers.c.organization_id == org_id)
+    return _one(await conn.execute(query))
+
+
+async def list_numbers(
+    conn: AsyncConnection,
+    org_id: str,
+    *,
+    profile_id: str | None = None,
+    phone_numbers_in: list[str] | None = None,
+    contains: str | None = None,
+    number_type: str | None = None,
+    hosted: bool | None = None,
+    sort_desc: bool | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Row], int]:
+    where = [phone_numbers.c.organization_id == org_id]
+    if profile_id is not None:
+        where.append(phone_numbers.c.messaging_profile_id == profile_id)
+    if phone_numbers_in:
+        where.append(phone_numbers.c.phone_number.in_(phone_numbers_in))
+    if contains:
+        where.append(phone_numbers.c.phone_number.contains(contains, autoescape=True))
+    if number_type is not None:
+        where.append(phone_numbers.c.type == number_type)
+    if hosted is not None:
+        where.append(phone_numbers.c.hosted.is_(hosted))
+    total = (await conn.execute(select(func.count()).select_from(phone_numbers).where(*where))).scalar_one()
+    if sort_desc is None:
+        order = [phone_numbers.c.created_at, phone_numbers.c.id]
+    else:
+        col = phone_numbers.c.phone_number
+        order = [col.desc() if sort_desc else col.asc()]
+    query = select(phone_numbers).where(*where).order_by(*order).offset(offset).limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def update_number(conn: AsyncConnection, number_id: str, values: Row) -> None:
+    await conn.execute(update(phone_numbers).where(phone_numbers.c.id == number_id).values(**values))
+
+
+async def numbers_of_profile(conn: AsyncConnection, profile_id: str) -> list[Row]:
+    query = select(phone_numbers).where(phone_numbers.c.messaging_profile_id == profile_id)
+    return [dict(r) for r in (await conn.execute(query.order_by(phone_numbers.c.created_at))).mappings()]
+
+
+# --- short codes ------------------------------------------------------------------------------------
+
+
+async def short_code_by_code(conn: AsyncConnection, code: str) -> Row | None:
+    return _one(await conn.execute(select(short_codes).where(short_codes.c.short_code == code)))
+
+
+async def get_short_code(conn: AsyncConnection, org_id: str, short_code_id: str) -> Row | None:
+    query = select(short_codes).where(short_codes.c.id == short_code_id, short_codes.c.organization_id == org_id)
+    return _one(await conn.execute(query))
+
+
+async def list_short_codes(
+    conn: AsyncConnection, org_id: str, *, profile_id: str | None, unassigned: bool, offset: int, limit: int
+) -> tuple[list[Row], int]:
+    where = [short_codes.c.organization_id == org_id]
+    if unassigned:
+        where.append(short_codes.c.messaging_profile_id.is_(None))
+    elif profile_id is not None:
+        where.append(short_codes.c.messaging_profile_id == profile_id)
+    total = (await conn.execute(select(func.count()).select_from(short_codes).where(*where))).scalar_one()
+    query = (
+        select(short_codes)
+        .where(*where)
+        .order_by(short_codes.c.created_at, short_codes.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def update_short_code(conn: AsyncConnection, short_code_id: str, values: Row) -> None:
+    await conn.execute(update(short_codes).where(short_codes.c.id == short_code_id).values(**values))
+
+
+# --- number orders ----------------------------------------------------------------------------------
+
+
+async def get_order(conn: AsyncConnection, org_id: str, order_id: str) -> Row | None:
+    query = select(number_orders).where(and_(number_orders.c.id == order_id, number_orders.c.organization_id == org_id))
+    return _one(await conn.execute(query))
+
+
+async def list_orders(
+    conn: AsyncConnection, org_id: str, *, filters: list, offset: int, limit: int
+) -> tuple[list[Row], int]:
+    where = [number_orders.c.organization_id == org_id, *filters]
+    total = (await conn.execute(select(func.count()).select_from(number_orders).where(*where))).scalar_one()
+    query = (
+        select(number_orders)
+        .where(*where)
+        .order_by(number_orders.c.created_at.desc(), number_orders.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def update_order(conn: AsyncConnection, order_id: str, values: Row) -> None:
+    await conn.execute(update(number_orders).where(number_orders.c.id == order_id).values(**values))
+
+
+async def profiles_by_ids(conn: AsyncConnection, ids: set[str]) -> dict[str, Row]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(messaging_profiles).where(messaging_profiles.c.id.in_(ids)))).mappings()
+    return {r["id"]: dict(r) for r in rows}

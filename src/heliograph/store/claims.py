@@ -1,0 +1,86 @@
+"""Lease-based claiming of due work. A lease that expires (its worker died) makes the row claimable again.
+
+On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED so many workers never take the
+same row; on SQLite the write transaction itself is exclusive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.store.tables import messages, webhook_events
+
+Row = dict[str, Any]
+
+
+async def claim_due_messages(conn: AsyncConnection, now: int, lease_until: int, limit: int) -> list[Row]:
+    """Lease up to `limit` messages that are due (queued or scheduled) or whose lease expired while sending."""
+    due = or_(
+        (messages.c.status.in_(("queued", "scheduled"))) & (messages.c.due_at <= now),
+        (messages.c.status == "sending") & (messages.c.lease_until < now),
+    )
+    candidates = select(messages.c.id).where(due).order_by(messages.c.due_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [r[0] for r in (await conn.execute(candidates)).all()]
+    if not ids:
+        return []
+    stmt = (
+        update(messages)
+        .where(messages.c.id.in_(ids))
+        .values(status="sending", lease_until=lease_until, submit_attempts=messages.c.submit_attempts + 1)
+        .returning(*messages.c)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def release_message_leases(conn: AsyncConnection, now: int) -> int:
+    """Make every `sending` lease expire now (sandbox start-up: no other process can hold one)."""
+    result = await conn.execute(
+        update(messages).where(messages.c.status == "sending").values(lease_until=now - 1)
+    )
+    return result.rowcount or 0
+
+
+async def claim_due_events(conn: AsyncConnection, now: int, lease_until: int, limit: int) -> list[Row]:
+    """Lease up to `limit` webhook events whose next attempt is due."""
+    due = (
+        (webhook_events.c.status == "pending")
+        & (webhook_events.c.next_attempt_at <= now)
+        & (or_(webhook_events.c.lease_until.is_(None), webhook_events.c.lease_until < now))
+    )
+    candidates = select(webhook_events.c.id).where(due).order_by(webhook_events.c.next_attempt_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [r[0] for r in (await conn.execute(candidates)).all()]
+    if not ids:
+        return []
+    stmt = (
+        update(webhook_events)
+        .where(webhook_events.c.id.in_(ids))
+        .values(lease_until=lease_until)
+        .returning(*webhook_events.c)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def next_due_at(conn: AsyncConnection, table: str) -> int | None:
+    """Earliest time anything becomes due, so a worker can sleep exactly until then."""
+    if table == "messages":
+        query = select(messages.c.due_at).where(messages.c.status.in_(("queued", "scheduled")))
+        query = query.order_by(messages.c.due_at).limit(1)
+    else:
+        query = select(webhook_events.c.next_attempt_at).where(webhook_events.c.status == "pending")
+        query = query.order_by(webhook_events.c.next_attempt_at).limit(1)
+    return (await conn.execute(query)).scalar()
+
+
+async def release_event_leases(conn: AsyncConnection, now: int) -> int:
+    """Make every webhook-event lease expire now (sandbox start-up, as for messages)."""
+    result = await conn.execute(
+        update(webhook_events).where(webhook_events.c.lease_until.is_not(None)).values(lease_until=now - 1)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,76 @@
+"""Messages: read one, change state in batches. Inserts go through the group committer (services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.store.tables import handset_messages, messages
+
+Row = dict[str, Any]
+
+
+async def get_message(conn: AsyncConnection, org_id: str, message_id: str) -> Row | None:
+    query = select(messages).where(messages.c.id == message_id, messages.c.organization_id == org_id)
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def get_messages(conn: AsyncConnection, ids: list[str]) -> list[Row]:
+    if not ids:
+        return []
+    query = select(messages).where(messages.c.id.in_(ids))
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+
+async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
+    """Apply per-message changes; every dict holds `id` and the same set of other keys."""
+    if not changes:
+        return
+    keys = [k for k in changes[0] if k != "id"]
+    stmt = (
+        update(messages)
+        .where(messages.c.id == bindparam("_id"))
+        .values({k: bindparam(f"_{k}") for k in keys})
+        .execution_options(synchronize_session=False)
+    )
+    params = [{"_id": c["id"], **{f"_{k}": c[k] for k in keys}} for c in changes]
+    await conn.execute(stmt, params)
+
+
+async def in_flight(conn: AsyncConnection, limit: int = 100_000) -> list[Row]:
+    """Messages the carrier took but has not reported on yet (to re-arm receipts after a restart)."""
+    query = select(messages).where(messages.c.status == "sent").limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def overdue_receipts(conn: AsyncConnection, sent_before: int, limit: int) -> list[Row]:
+    query = (
+        select(messages)
+        .where(messages.c.status == "sent", messages.c.sent_at < sent_before)
+        .order_by(messages.c.sent_at)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def handset_inbox(conn: AsyncConnection, org_id: str, handset: str, limit: int) -> list[Row]:
+    query = (
+        select(handset_messages)
+        .where(handset_messages.c.organization_id == org_id, handset_messages.c.handset == handset)
+        .order_by(handset_messages.c.received_at.desc(), handset_messages.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def clear_handset(conn: AsyncConnection, org_id: str, handset: str) -> int:
+    result = await conn.execute(
+        handset_messages.delete().where(
+            handset_messages.c.organization_id == org_id, handset_messages.c.handset == handset
+        )
+    )
+    return result.rowcount or 0

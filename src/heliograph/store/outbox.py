@@ -1,0 +1,44 @@
+"""Webhook events (the transactional outbox) and their attempt log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.store.tables import webhook_attempts, webhook_events
+
+Row = dict[str, Any]
+
+
+async def add_events(conn: AsyncConnection, events: list[Row]) -> None:
+    if events:
+        await conn.execute(webhook_events.insert(), events)
+
+
+async def record_attempts(conn: AsyncConnection, attempts: list[Row], outcomes: list[Row]) -> None:
+    """Store attempt rows and move each event on (delivered, next retry, or failed) in one go."""
+    if attempts:
+        await conn.execute(webhook_attempts.insert(), attempts)
+    if outcomes:
+        stmt = (
+            update(webhook_events)
+            .where(webhook_events.c.id == bindparam("_id"))
+            .values(
+                status=bindparam("_status"),
+                attempts=bindparam("_attempts"),
+                next_url_index=bindparam("_next_url_index"),
+                next_attempt_at=bindparam("_next_attempt_at"),
+                lease_until=None,
+                first_attempt_at=bindparam("_first_attempt_at"),
+                finished_at=bindparam("_finished_at"),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await conn.execute(stmt, [{f"_{k}": v for k, v in o.items()} for o in outcomes])
+
+
+async def events_for_message(conn: AsyncConnection, message_id: str) -> list[Row]:
+    query = select(webhook_events).where(webhook_events.c.message_id == message_id)
+    return [dict(r) for r in (await conn.execute(query.order_by(webhook_events.c.occurred_at))).mappings()]

@@ -1,0 +1,1 @@
+"""Background loops: they run inside `heliograph serve`, or alone as `heliograph worker`."""

@@ -1,0 +1,191 @@
+"""Deliver webhook events: claim due ones, sign each attempt afresh, POST with aiohttp, record outcomes.
+
+Every attempt runs in its own task under a concurrency cap, so a receiver that hangs only ever holds
+its own requests (each bounded by the 2 s timeout), never the others. Outcomes are written in
+batches, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+
+import aiohttp
+from sqlalchemy import select
+
+from heliograph.services import signing, webhooks
+from heliograph.services.context import Context
+from heliograph.store import claims, outbox
+from heliograph.store.tables import organizations
+
+logger = logging.getLogger(__name__)
+
+MAX_RESPONSE_BODY = 10 * 1024
+
+
+class WebhookSender:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._settings = ctx.settings
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+        self._results: list[webhooks.AttemptResult] = []
+        self._results_ready = asyncio.Event()
+        self._seeds: dict[str, str] = {}
+        self._rng = random.Random()
+        self.delivered = 0
+        self.failed_attempts = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._ctx.wakeups.webhooks.set()
+
+    async def run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
+        connector = aiohttp.TCPConnector(limit=self._settings.webhook_concurrency, limit_per_host=0)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+            try:
+                await self._claim_loop(session)
+            finally:
+                if self._inflight:
+                    await asyncio.gather(*self._inflight, return_exceptions=True)
+                self._results_ready.set()
+                recorder.cancel()
+                try:
+                    await recorder
+                except asyncio.CancelledError:
+                    pass
+                await self._flush()
+
+    async def _claim_loop(self, session: aiohttp.ClientSession) -> None:
+        ctx = self._ctx
+        lease = int((self._settings.webhook_timeout_seconds + 30) * 1_000_000)
+        while not self._stopping.is_set():
+            capacity = self._settings.webhook_concurrency - len(self._inflight)
+            events = []
+            if capacity > 0:
+                ctx.wakeups.webhooks.clear()
+                now = ctx.now()
+                try:
+                    async with ctx.db.transaction() as conn:
+                        events = await claims.claim_due_events(conn, now, now + lease, min(capacity, 200))
+                        await self._load_seeds(conn, {e["organization_id"] for e in events})
+                except Exception:
+                    logger.exception("claiming webhook events failed", extra={"action": "webhook_claim"})
+                    await asyncio.sleep(1)
+                    continue
+                for event in events:
+                    task = asyncio.create_task(self._attempt(session, event))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+            if events and len(events) >= min(capacity, 200):
+                await asyncio.sleep(0)
+                continue
+            await self._wait_for_work(capacity <= 0)
+
+    async def _wait_for_work(self, full: bool) -> None:
+        ctx = self._ctx
+        if full:
+            await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            return
+        delay = 0.5
+        try:
+            async with ctx.db.read() as conn:
+                due = await claims.next_due_at(conn, "events")
+            if due is not None:
+                delay = min(delay, max(0.0, (due - ctx.now()) / 1_000_000))
+        except Exception:  # noqa: BLE001
+            logger.exception("reading next webhook due time failed")
+        if delay <= 0:
+            await asyncio.sleep(0.01)
+            return
+        try:
+            await asyncio.wait_for(ctx.wakeups.webhooks.wait(), delay)
+        except TimeoutError:
+            pass
+
+    async def _load_seeds(self, conn, org_ids: set[str]) -> None:  # noqa: ANN001
+        missing = org_ids - self._seeds.keys()
+        if missing:
+            query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(missing))
+            for org_id, seed in (await conn.execute(query)).all():
+                self._seeds[org_id] = seed
+
+    async def _attempt(self, session: aiohttp.ClientSession, event: dict) -> None:
+        ctx = self._ctx
+        url = event["urls"][event["next_url_index"]]
+        attempt = event["attempts"] + 1
+        body = webhooks.body_for_attempt(event, attempt, url)
+        started = ctx.now()
+        headers = signing.headers(self._seeds[event["organization_id"]], started // 1_000_000, body)
+        status = None
+        error_code = None
+        detail = None
+        response_body = None
+        try:
+            async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                status = response.status
+                response_body = (await response.content.read(MAX_RESPONSE_BODY)).decode("utf-8", "replace")
+            error_code = webhooks.error_code_for_status(status)
+            if error_code:
+                detail = f"The receiver answered HTTP {status}."
+        except TimeoutError:
+            error_code, detail = 75000, f"No answer within {self._settings.webhook_timeout_seconds:g} s."
+        except aiohttp.ClientConnectorDNSError as exc:
+            error_code, detail = 75001, f"Could not resolve the host name: {exc}"
+        except aiohttp.ClientConnectorCertificateError as exc:
+            error_code, detail = 75003, f"TLS certificate problem: {exc}"
+        except aiohttp.ClientConnectorError as exc:
+            error_code, detail = 75002, f"Could not connect: {exc}"
+        except (aiohttp.ClientError, ssl.SSLError, OSError, ValueError) as exc:
+            error_code, detail = 75000, f"Delivery failed: {exc.__class__.__name__}: {exc}"
+        delivered = status is not None and 200 <= status < 300
+        if delivered:
+            self.delivered += 1
+        else:
+            self.failed_attempts += 1
+        self._results.append(
+            webhooks.AttemptResult(
+                event=event,
+                attempt=attempt,
+                url=url,
+                started_at=started,
+                finished_at=ctx.now(),
+                delivered=delivered,
+                http_status=status,
+                error_code=None if delivered else error_code,
+                error_detail=None if delivered else detail,
+                response_body=response_body,
+            )
+        )
+        self._results_ready.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await self._results_ready.wait()
+            await asyncio.sleep(0.005)  # let a few more results gather into the same transaction
+            self._results_ready.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._results:
+            batch, self._results = self._results[:500], self._results[500:]
+            settings = self._settings
+            outcomes = [
+                webhooks.outcome(
+                    r, attempts_per_url=settings.webhook_attempts_per_url, retry_hours=settings.webhook_retry_hours, rng=self._rng
+                )
+                for r in batch
+            ]
+            try:
+                async with self._ctx.db.transaction() as conn:
+                    await outbox.record_attempts(conn, [webhooks.attempt_row(r) for r in batch], outcomes)
+            except Exception:
+                # the leases will expire and the events be attempted again: at-least-once, never lost
+                logger.exception("recording webhook attempts failed", extra={"action": "webhook_record"})
+                return
+            if any(o["status"] == "pending" for o in outcomes):
+                self._ctx.wakeups.webhooks.set()
