@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from heliograph.carriers.base import Carrier
@@ -10,6 +11,7 @@ from heliograph.clock import Clock, SystemClock
 from heliograph.services.accounts import KeyCache
 from heliograph.services.committer import GroupCommitter
 from heliograph.services.context import Context
+from heliograph.services.pacing import SenderPacer
 from heliograph.settings import Settings
 from heliograph.store.engine import Database
 from heliograph.workers.runner import Workers
@@ -45,5 +47,8 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     committer = GroupCommitter(db, window_ms=settings.group_commit_ms)
     committer.on_commit.append(ctx.wakeups.dispatcher.set)
     ctx.committer = committer
+    ctx.pacer = SenderPacer()
+    if settings.number_pool_seed is not None:
+        ctx.pool_rng = random.Random(settings.number_pool_seed)
     carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)
     return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, carrier))

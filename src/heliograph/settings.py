@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # sandbox carrier
     simulator_dlr_delay_ms: int = Field(200, ge=0, description="Delay between `sent` and the simulator's receipt.")
 
+    # sender throughput (messages per second; a number's own setting wins)
+    mps_long_code: float = Field(10.0, gt=0, description="Default throughput of a long code.")
+    mps_toll_free: float = Field(20.0, gt=0, description="Default throughput of a toll-free number.")
+    mps_short_code: float = Field(1000.0, gt=0, description="Default throughput of a short code.")
+    mps_alphanumeric: float = Field(10.0, gt=0, description="Default throughput of an alphanumeric sender ID.")
+    number_pool_seed: int | None = Field(None, description="Seed the number-pool choice (reproducible tests).")
+
     # webhooks
     webhook_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one webhook POST (Telnyx: 2 s).")
     webhook_attempts_per_url: int = Field(3, ge=1, description="Attempts on one URL before failing over (Telnyx: 3).")

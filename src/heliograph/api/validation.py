@@ -106,8 +106,9 @@ def validate(model: type[M], body: dict[str, Any]) -> M:
         pointer = "/" + "/".join(str(p) for p in first["loc"])
         kind = first["type"]
         code = kind[len("telnyx_") :] if kind.startswith("telnyx_") else _CODES.get(kind, "10027")
-        status = 400 if code == "10015" else 422
-        raise ValidationFailed(_message(first), code=code, status=status, pointer=pointer) from None
+        # a body that fails its schema is 422 whatever the code (spec errors.md §8; e.g. a bad
+        # daily_spend_limit is 422 10015, profiles-and-numbers.md §2)
+        raise ValidationFailed(_message(first), code=code, status=422, pointer=pointer) from None
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Table, delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.engine import Database
 from heliograph.store.tables import idempotency_keys
@@ -30,6 +32,7 @@ class WriteIntent:
 
     rows: list[tuple[Table, dict[str, Any]]]
     idempotency: dict[str, Any] | None = None
+    statements: list[Callable[[AsyncConnection], Awaitable[None]]] = field(default_factory=list)
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -124,6 +127,9 @@ class GroupCommitter:
                 )
             for table, rows in by_table.items():
                 await conn.execute(table.insert(), rows)
+            for intent in batch:
+                for statement in intent.statements:
+                    await statement(conn)
             if keys:
                 await conn.execute(
                     idempotency_keys.insert(), [{k: v for k, v in key.items() if k[0] != "_"} for key in keys]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,6 +28,8 @@ class Context:
     clock: Clock
     wakeups: Wakeups = field(default_factory=Wakeups)
     committer: object | None = None  # services.committer.GroupCommitter, set by bootstrap
+    pacer: object | None = None  # services.pacing.SenderPacer, set by bootstrap
+    pool_rng: random.Random = field(default_factory=random.Random)
 
     @property
     def tariff(self) -> Tariff:

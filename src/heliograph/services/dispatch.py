@@ -96,7 +96,6 @@ def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
 def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) -> Row:
     if not result.accepted:
         return _final(row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)])
-    waited = max(0.0, (claimed_at - (row["due_at"] or claimed_at)) / 1_000_000)
     return {
         "id": row["id"],
         "status": "sent",
@@ -106,7 +105,7 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) ->
         "lease_until": None,
         "carrier_message_id": result.carrier_message_id,
         "errors": [],
-        "wait_seconds": round(waited, 3) if waited >= 1 else 0.0,
+        "wait_seconds": row["wait_seconds"],  # the queueing promised at acceptance
         "due_at": None,
     }
 

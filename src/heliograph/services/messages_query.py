@@ -45,3 +45,12 @@ async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
         await store.update_many(conn, [change])
         row.update(change)
     return views.message(row)
+
+
+async def group(ctx: Context, org_id: str, group_id: str) -> list[dict[str, Any]]:
+    """The per-recipient messages of a group MMS, oldest first."""
+    async with ctx.db.read() as conn:
+        rows = await store.group_messages(conn, org_id, group_id)
+    if not rows:
+        raise _not_found(group_id)
+    return [views.message(r) for r in rows]

@@ -229,6 +229,8 @@ async def update_number(ctx: Context, org_id: str, id_or_e164: str, values: Row)
         if values.get("tags") is not None:
             changes["tags"] = values["tags"]
         changes["updated_at"] = max(ctx.now(), row["updated_at"] + 1)
+        if changes.get("messaging_profile_id", row["messaging_profile_id"]) != row["messaging_profile_id"]:
+            await store.forget_sticky_senders(conn, number=row["phone_number"])  # it left the old pool
         await store.update_number(conn, row["id"], changes)
         row.update(changes)
     return row

@@ -111,6 +111,9 @@ async def update_profile(ctx: Context, org_id: str, profile_id: str, values: Row
                 row["number_pool_settings"], changes["number_pool_settings"]
             )
         changes["updated_at"] = max(ctx.now(), row["updated_at"] + 1)
+        pool = changes.get("number_pool_settings", row["number_pool_settings"]) or {}
+        if not pool.get("sticky_sender"):
+            await store.forget_sticky_senders(conn, profile_id=profile_id)  # disabling clears all mappings
         await store.update_profile(conn, profile_id, changes)
         row.update(changes)
     return row
@@ -121,6 +124,7 @@ async def delete_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
         row = await store.get_profile(conn, org_id, profile_id)
         if row is None:
             raise NotFound(f"Messaging profile {profile_id} was not found.")
+        await store.forget_sticky_senders(conn, profile_id=profile_id)
         await store.delete_profile(conn, org_id, profile_id, ctx.now())
     return row
 

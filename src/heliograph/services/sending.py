@@ -1,14 +1,14 @@
-"""Sending: validate a send request in the order Telnyx does, resolve the sender, price it, and
-commit the message (plus the idempotency record, if any) through the group committer.
+"""Sending: validate a send request in the order Telnyx does, resolve the sender, price and pace it,
+and commit the message (with its idempotency record, if any) through the group committer.
 
-The checks follow spec messages.md §3 row by row; the first failure wins.
+Checks follow spec messages.md §3 row by row; the first failure wins. Group MMS and WhatsApp reuse
+the same policy checks and commit path.
 """
 
 from __future__ import annotations
 
-import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
+from heliograph.services import senders, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
@@ -29,6 +30,7 @@ Row = dict[str, Any]
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_URL_LENGTH = 2000
 MAX_MEDIA = 10
+MAX_GROUP_RECIPIENTS = 8
 SCHEDULE_MIN_SECONDS = 5 * 60
 SCHEDULE_MAX_SECONDS = 5 * 24 * 3600
 
@@ -38,17 +40,20 @@ class Endpoint:
     """What differs between the /messages* send endpoints."""
 
     path: str
-    from_required: bool = False
-    sender_kinds: frozenset[str] = frozenset({"number", "short_code", "alphanumeric", "pool"})
-    send_at_required: bool = False
+    kind: str
+    required: tuple[str, ...] = ()
 
 
-SEND = Endpoint("/messages")
-LONG_CODE = Endpoint("/messages/long_code", from_required=True, sender_kinds=frozenset({"number"}))
-SHORT_CODE = Endpoint("/messages/short_code", from_required=True, sender_kinds=frozenset({"short_code"}))
-SCHEDULE = Endpoint("/messages/schedule", send_at_required=True)
+SEND = Endpoint("/messages", "send")
+LONG_CODE = Endpoint("/messages/long_code", "long_code", ("from",))
+SHORT_CODE = Endpoint("/messages/short_code", "short_code", ("from",))
+NUMBER_POOL = Endpoint("/messages/number_pool", "number_pool", ("messaging_profile_id",))
+ALPHANUMERIC = Endpoint("/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id"))
+SCHEDULE = Endpoint("/messages/schedule", "schedule", ("send_at",))
+GROUP_MMS = Endpoint("/messages/group_mms", "group_mms", ("from",))
+WHATSAPP = Endpoint("/messages/whatsapp", "whatsapp", ("from", "whatsapp_message"))
 
-# Fields of the send request (for type checks, and for spotting camelCase mistakes).
+# Fields of the send requests (for type checks, and for spotting camelCase mistakes).
 FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "to": str,
     "from": str,
@@ -64,6 +69,7 @@ FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "webhook_url": str,
     "webhook_failover_url": str,
 }
+KNOWN_FIELDS = frozenset(FIELD_TYPES) | {"whatsapp_message"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,27 +82,32 @@ class IdempotencyRecord:
     expired_before: int
 
 
-def _check_types(body: Row) -> None:
-    if "to" not in body or body["to"] is None:
-        raise ValidationFailed("The 'to' parameter is required.", code="10004", pointer="/to")
-    for name, expected in FIELD_TYPES.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        # bool is an int subclass; a JSON true must not pass as a string or number and vice versa
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise ValidationFailed(
-                f"The '{name}' parameter must be of type {_type_name(expected)}.", code="10026", pointer=f"/{name}"
-            )
-    media = body.get("media_urls")
-    if media is not None:
-        for i, item in enumerate(media):
-            if not isinstance(item, str):
-                raise ValidationFailed("Each media URL must be a string.", code="10026", pointer=f"/media_urls/{i}")
+# --- request checks (rows 1–13 of §3) ---------------------------------------------------------------
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
     return {str: "string", bool: "boolean", list: "array"}.get(expected, "value")  # type: ignore[arg-type]
+
+
+def _check_types(body: Row, *, to_type: type = str) -> None:
+    if body.get("to") is None:
+        raise ValidationFailed("The 'to' parameter is required.", code="10004", pointer="/to")
+    types = {**FIELD_TYPES, "to": to_type}
+    for name, expected in types.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        # bool is an int subclass; a JSON true must not pass for a string and vice versa
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise ValidationFailed(
+                f"The '{name}' parameter must be of type {_type_name(expected)}.", code="10026", pointer=f"/{name}"
+            )
+    for name in ("media_urls", "to"):
+        value = body.get(name)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise ValidationFailed(f"Each item of '{name}' must be a string.", code="10026", pointer=f"/{name}/{i}")
 
 
 def _check_enums(body: Row) -> None:
@@ -114,172 +125,86 @@ def _check_urls(body: Row) -> None:
     for name in ("webhook_url", "webhook_failover_url"):
         value = body.get(name)
         if value and not valid_url(value):
-            raise ValidationFailed(f"'{name}' must be an http(s) URL of at most 2000 characters.", code="10003", pointer=f"/{name}")
+            raise ValidationFailed(
+                f"'{name}' must be an http(s) URL of at most 2000 characters.", code="10003", pointer=f"/{name}"
+            )
     for i, url in enumerate(body.get("media_urls") or []):
         if not valid_url(url):
             raise ValidationFailed(
-                "Each media URL must be an http(s) URL of at most 2000 characters.",
-                code="10003",
-                pointer=f"/media_urls/{i}",
+                "Each media URL must be an http(s) URL of at most 2000 characters.", code="10003", pointer=f"/media_urls/{i}"
             )
 
 
-def _parse_send_at(ctx: Context, body: Row, endpoint: Endpoint) -> int | None:
+def _check_required(body: Row, endpoint: Endpoint) -> None:
+    for name in endpoint.required:
+        if body.get(name) in (None, "", [], {}):
+            raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
+    if endpoint.kind in ("send", "schedule") and not body.get("from") and not body.get("messaging_profile_id"):
+        raise ValidationFailed("Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from")
+
+
+async def load_profile_arg(conn, caller: Caller, body: Row) -> Row | None:  # noqa: ANN001
+    profile_id = body.get("messaging_profile_id")
+    if not profile_id:
+        return None
+    profile = await store.get_profile(conn, caller.organization_id, profile_id)
+    if profile is None:
+        raise ValidationFailed(
+            f"Messaging profile {profile_id} does not exist.", code="10017", pointer="/messaging_profile_id"
+        )
+    return profile
+
+
+def _parse_send_at(ctx: Context, body: Row) -> int | None:
     raw = body.get("send_at")
     if raw is None:
-        if endpoint.send_at_required:
-            raise ValidationFailed("The 'send_at' parameter is required.", code="10004", pointer="/send_at")
         return None
     try:
         when = parse_iso(raw)
     except ValueError:
         raise ValidationFailed(f"'send_at' is not an ISO 8601 datetime: {raw!r}.", code="10033", pointer="/send_at") from None
     now = ctx.now()
-    if when < now + SCHEDULE_MIN_SECONDS * 1_000_000 or when > now + SCHEDULE_MAX_SECONDS * 1_000_000:
+    if not now + SCHEDULE_MIN_SECONDS * 1_000_000 <= when <= now + SCHEDULE_MAX_SECONDS * 1_000_000:
         raise ValidationFailed(
             "'send_at' must be between 5 minutes and 5 days from now.", code="10033", pointer="/send_at"
         )
     return when
 
 
-@dataclass
-class Sender:
-    number: str
-    kind: str  # number | short_code | alphanumeric
-    profile: Row
-    carrier: str
-    line_type: str
-    country: str
-    tags: list[str]
+def check_destination(to: str, pointer: str = "/to") -> None:
+    if not (phone.is_e164(to) or phone.is_short_code(to)) or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION:
+        raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer=pointer)
 
 
-async def _resolve_sender(ctx: Context, conn, caller: Caller, body: Row, endpoint: Endpoint, profile_arg: Row | None) -> Sender:  # noqa: ANN001
-    sender = body.get("from")
-    invalid_from = MessagingRejected(
-        "The 'from' address should be a string containing a valid phone number or alphanumeric sender ID "
-        "associated with the sending messaging profile.",
-        code="40305",
-        pointer="/from",
-    )
-    if not sender:
-        if "pool" not in endpoint.sender_kinds or profile_arg is None:
-            raise invalid_from
-        return await _pool_sender(conn, caller, profile_arg)
-    if phone.is_e164(sender):
-        if "number" not in endpoint.sender_kinds:
-            raise invalid_from
-        found = await store.sender_with_profile(conn, caller.organization_id, sender)
-        if found is None or found[1] is None:
-            raise invalid_from
-        number, profile = found
-        if number["status"] != "active":
-            raise MessagingRejected(
-                f"The sending number {sender} is in a temporarily unusable or pending state.", code="40320", pointer="/from"
-            )
-        return Sender(sender, "number", profile, "Heliograph", "VoIP", number["country_code"], number["tags"] or [])
-    if phone.is_short_code(sender):
-        if "short_code" not in endpoint.sender_kinds:
-            raise invalid_from
-        code_row = await store.short_code_by_code(conn, sender)
-        if code_row is None or code_row["organization_id"] != caller.organization_id or not code_row["messaging_profile_id"]:
-            raise invalid_from
-        profile = await store.get_profile(conn, caller.organization_id, code_row["messaging_profile_id"])
-        if profile is None:
-            raise invalid_from
-        return Sender(sender, "short_code", profile, "Heliograph", "", code_row["country_code"], code_row["tags"] or [])
-    if any(c.isalpha() for c in sender) and "alphanumeric" in endpoint.sender_kinds:
-        if profile_arg is None:
-            raise invalid_from
-        if not re.fullmatch(r"[A-Za-z0-9 ]{1,11}", sender):
-            raise MessagingRejected("The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from")
-        if not profile_arg["alpha_sender"]:
-            raise MessagingRejected(
-                "The messaging profile doesn't have an associated alphanumeric sender ID.", code="40306", pointer="/from"
-            )
-        if profile_arg["alpha_sender"] != sender:
-            raise MessagingRejected(
-                f"The specified alphanumeric sender ID {sender} does not match the one configured on the profile.",
-                code="40307",
-                pointer="/from",
-            )
-        return Sender(sender, "alphanumeric", profile_arg, "", "", "", [])
-    raise invalid_from
-
-
-async def _pool_sender(conn, caller: Caller, profile: Row) -> Sender:  # noqa: ANN001
-    settings = profile["number_pool_settings"]
-    no_numbers = MessagingRejected(
-        "Number Pool is not enabled, or it is unable to select a usable number on the messaging profile.",
-        code="40321",
-    )
-    if not settings:
-        raise no_numbers
-    candidates = [n for n in await store.numbers_of_profile(conn, profile["id"]) if n["status"] == "active"]
-    weights = {"longcode": settings.get("long_code_weight", 1), "tollfree": settings.get("toll_free_weight", 1)}
-    weighted = [(n, weights.get(n["type"], 0)) for n in candidates if weights.get(n["type"], 0) > 0]
-    if not weighted:
-        raise no_numbers
-    chosen = random.choices([n for n, _ in weighted], weights=[w for _, w in weighted])[0]
-    return Sender(chosen["phone_number"], "number", profile, "Heliograph", "VoIP", chosen["country_code"], chosen["tags"] or [])
-
-
-async def send(
-    ctx: Context, caller: Caller, body: Row, endpoint: Endpoint = SEND, idempotency: IdempotencyRecord | None = None
-) -> Row:
-    """Validate, persist and answer one send request; raises HeliographError subclasses on refusal."""
-    from heliograph.services import views
-
-    _check_types(body)
-    _check_enums(body)
-    _check_urls(body)
-    if endpoint.from_required and not body.get("from"):
-        raise ValidationFailed("The 'from' parameter is required.", code="10004", pointer="/from")
-    if not body.get("from") and not body.get("messaging_profile_id"):
-        raise ValidationFailed(
-            "Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from"
+def _check_content(text: str | None, subject: str | None, media_urls: list[str]) -> None:
+    if text is None and not media_urls and subject is None:
+        raise MessagingRejected(
+            "The message has no content. Either 'text' and/or 'media_urls' must be provided in the request.",
+            code="40316",
         )
-    async with ctx.db.read() as conn:
-        profile_arg = None
-        if body.get("messaging_profile_id"):
-            profile_arg = await store.get_profile(conn, caller.organization_id, body["messaging_profile_id"])
-            if profile_arg is None:
-                raise ValidationFailed(
-                    f"Messaging profile {body['messaging_profile_id']} does not exist.",
-                    code="10017",
-                    pointer="/messaging_profile_id",
-                )
-        send_at = _parse_send_at(ctx, body, endpoint)
-        to = body["to"]
-        if not (phone.is_e164(to) or phone.is_short_code(to)) or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION:
-            raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer="/to")
-        text = body.get("text") or None
-        subject = body.get("subject") or None
-        media_urls = body.get("media_urls") or []
-        if text is None and not media_urls and subject is None:
-            raise MessagingRejected(
-                "The message has no content. Either 'text' and/or 'media_urls' must be provided in the request.",
-                code="40316",
-            )
-        message_type = body.get("type") or ("MMS" if media_urls or subject else "SMS")
-        if message_type == "SMS" and media_urls:
-            raise MessagingRejected(
-                "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).", code="40304"
-            )
-        if len(media_urls) > MAX_MEDIA:
-            raise MessagingRejected(
-                "MMS can only contain up to 10 items (URLs provided) and the total size must be less than 1 MB.",
-                code="40317",
-                pointer="/media_urls",
-            )
-        sender = await _resolve_sender(ctx, conn, caller, body, endpoint, profile_arg)
+    if len(media_urls) > MAX_MEDIA:
+        raise MessagingRejected(
+            "MMS can only contain up to 10 items (URLs provided) and the total size must be less than 1 MB.",
+            code="40317",
+            pointer="/media_urls",
+        )
+
+
+# --- policy checks (rows 15–21) ---------------------------------------------------------------------
+
+
+def destination_info(to: str, sender: senders.Sender) -> phone.NumberInfo:
+    if to.startswith("+"):
+        return phone.lookup(to)
+    return phone.NumberInfo(to, sender.country or "US", "", "", False)
+
+
+def check_policy(caller: Caller, sender: senders.Sender, to: str, destination: phone.NumberInfo, pointer: str = "/to") -> None:
     profile = sender.profile
     if not profile["enabled"]:
         raise MessagingRejected(f"The specified messaging profile {profile['id']} is disabled.", code="40312")
     if not caller.messaging_enabled:
-        raise MessagingRejected(
-            "Messaging has been disabled on your account.", code="40314", status=403
-        )
-    destination = phone.lookup(to) if to.startswith("+") else phone.NumberInfo(to, sender.country, "", "", False)
+        raise MessagingRejected("Messaging has been disabled on your account.", code="40314", status=403)
     whitelist = profile["whitelisted_destinations"] or []
     if not whitelist:
         raise MessagingRejected("Messaging profile is missing whitelisted destinations.", code="40331")
@@ -288,23 +213,94 @@ async def send(
             f"The region {destination.country or 'unknown'} for the destination {to} is not included in the "
             "messaging profile's whitelisted destinations.",
             code="40309",
-            pointer="/to",
+            pointer=pointer,
         )
     if profile["mobile_only"] and destination.line_type not in ("Wireless", "Pre-Paid Wireless"):
-        raise MessagingRejected(f"Sending messages from {sender.number} to {to} is currently unsupported.", code="40301", pointer="/to")
-    if message_type == "MMS" and (sender.kind == "alphanumeric" or (destination.country and destination.country != sender.country)):
         raise MessagingRejected(
-            "MMS can only be sent from US long code numbers and MMS-configured short codes, to domestic destinations.",
-            code="40308",
-            pointer="/from",
+            f"Sending messages from {sender.number} to {to} is currently unsupported (the profile is mobile only).",
+            code="40301",
+            pointer=pointer,
         )
-    encoded = _encode(ctx, body, profile, message_type, text)
+
+
+def _mms_allowed(sender: senders.Sender, destination: phone.NumberInfo) -> bool:
+    """MMS goes from numbers and short codes to domestic destinations only."""
+    if sender.kind == "alphanumeric":
+        return False
+    return not destination.country or destination.country == sender.country
+
+
+# --- encoding (rows 22–25) --------------------------------------------------------------------------
+
+
+def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str | None) -> enc.EncodedText:
+    requested = body.get("encoding") or "auto"
+    if message_type != "SMS":
+        # MMS (and WhatsApp) carry text as is: no substitutions, one part
+        encoded = enc.encode_text(text or "", requested="ucs2" if requested == "ucs2" else "auto")
+        return enc.EncodedText(
+            encoded.original, encoded.original, encoded.encoding, 1, encoded.units, encoded.num_chars, False, 0
+        )
+    try:
+        encoded = enc.encode_text(text or "", requested=requested, smart=bool(profile["smart_encoding"]))
+    except enc.NotGsm7Error as exc:
+        shown = ", ".join(repr(c) for c in exc.characters[:5])
+        raise MessagingRejected(
+            f"encoding 'gsm7' was requested but the text contains characters GSM-7 cannot carry: {shown}.",
+            code="10015",
+            pointer="/text",
+        ) from None
+    if text and not encoded.transmitted:
+        raise MessagingRejected("The message has no content after smart encoding.", code="40316", pointer="/text")
+    if encoded.parts > enc.MAX_PARTS:
+        raise MessagingRejected(
+            f"The SMS message would be divided into {encoded.parts} parts. The maximum is {enc.MAX_PARTS}.",
+            code="40302",
+            pointer="/text",
+        )
+    limit = ctx.settings.auto_detect_max_parts
+    if body.get("auto_detect") and encoded.parts > limit:
+        raise MessagingRejected(
+            f"The SMS message would be divided into {encoded.parts} parts. Messages over {limit} should be sent "
+            "by MMS or by adding auto_detect=False.",
+            code="40328",
+            pointer="/text",
+        )
+    return encoded
+
+
+# --- building and committing ------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """One message about to be committed, with what the commit must also do."""
+
+    row: Row
+    sender: senders.Sender
+    statements: list = field(default_factory=list)
+
+
+def build_row(
+    ctx: Context,
+    caller: Caller,
+    body: Row,
+    sender: senders.Sender,
+    to: str,
+    destination: phone.NumberInfo,
+    message_type: str,
+    text: str | None,
+    subject: str | None,
+    media_urls: list[str],
+    encoded: enc.EncodedText,
+    send_at: int | None,
+) -> Row:
     price = ctx.tariff.price(message_type, encoded.parts)
     now = ctx.now()
-    row = {
+    return {
         "id": new_uuid(),
         "organization_id": caller.organization_id,
-        "messaging_profile_id": profile["id"],
+        "messaging_profile_id": sender.profile["id"],
         "direction": "outbound",
         "type": message_type,
         "status": "scheduled" if send_at else "queued",
@@ -342,8 +338,27 @@ async def send(
         "group_message_id": None,
         "extra": None,
     }
-    wire = views.message(row)
-    intent = WriteIntent(rows=[(messages, row)])
+
+
+async def pace(ctx: Context, draft: Draft) -> None:
+    """Give the message its sender's next slot; refuse when the queue is longer than its validity."""
+    row = draft.row
+    if row["status"] != "queued":
+        return
+    now = row["received_at"]
+    mps = draft.sender.mps(ctx.settings)
+    slot = await ctx.pacer.reserve(ctx, draft.sender.number, mps, now)  # type: ignore[union-attr]
+    if slot > row["valid_until"]:
+        ctx.pacer.release(draft.sender.number, slot, mps)  # type: ignore[union-attr]
+        raise MessagingRejected("Message queue is full. Wait before resending.", code="40318")
+    row["due_at"] = slot
+    row["wait_seconds"] = round((slot - now) / 1_000_000, 3)
+
+
+async def commit(ctx: Context, drafts: list[Draft], wire: Row, idempotency: IdempotencyRecord | None) -> None:
+    intent = WriteIntent(rows=[(messages, d.row) for d in drafts])
+    for draft in drafts:
+        intent.statements.extend(draft.statements)
     if idempotency is not None:
         intent.idempotency = {
             "organization_id": idempotency.organization_id,
@@ -353,42 +368,121 @@ async def send(
             "request_hash": idempotency.request_hash,
             "response_status": 200,
             "response_body": orjson.dumps({"data": wire}).decode(),
-            "created_at": now,
+            "created_at": ctx.now(),
             "_expired_before": idempotency.expired_before,
         }
     await ctx.committer.commit(intent)  # type: ignore[union-attr]
+
+
+def _sticky_statement(sender: senders.Sender, to: str, now: int):  # noqa: ANN202
+    async def remember(conn) -> None:  # noqa: ANN001
+        await store.remember_sticky_sender(conn, sender.profile["id"], to, sender.number, now)
+
+    return remember
+
+
+# --- the endpoints ----------------------------------------------------------------------------------
+
+
+async def send(
+    ctx: Context, caller: Caller, body: Row, endpoint: Endpoint = SEND, idempotency: IdempotencyRecord | None = None
+) -> Row:
+    """Validate, persist and answer one send request; raises HeliographError subclasses on refusal."""
+    if endpoint.kind == "group_mms":
+        return await send_group_mms(ctx, caller, body, idempotency)
+    _check_types(body)
+    _check_enums(body)
+    _check_urls(body)
+    _check_required(body, endpoint)
+    async with ctx.db.read() as conn:
+        profile_arg = await load_profile_arg(conn, caller, body)
+        send_at = _parse_send_at(ctx, body) if endpoint.kind in ("send", "schedule") else None
+        to = body["to"]
+        check_destination(to)
+        text = body.get("text") or None
+        subject = body.get("subject") or None
+        media_urls = list(body.get("media_urls") or [])
+        _check_content(text, subject, media_urls)
+        message_type = body.get("type") or ("MMS" if media_urls or subject else "SMS")
+        if endpoint.kind == "alphanumeric":
+            message_type, media_urls, subject = "SMS", [], None
+        if message_type == "SMS" and media_urls:
+            raise MessagingRejected(
+                "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).", code="40304"
+            )
+        sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
+    destination = destination_info(to, sender)
+    check_policy(caller, sender, to, destination)
+    if message_type == "MMS" and not _mms_allowed(sender, destination):
+        if not sender.profile["mms_fall_back_to_sms"] or sender.kind == "alphanumeric":
+            raise MessagingRejected(
+                "MMS can only be sent from US long code numbers and MMS-configured short codes, to domestic destinations.",
+                code="40308",
+                pointer="/from",
+            )
+        # the profile asks for SMS instead: the media links travel in the text
+        text = "\n".join(filter(None, [subject, text, *media_urls]))
+        message_type, media_urls, subject = "SMS", [], None
+    encoded = _encode(ctx, body, sender.profile, message_type, text)
+    row = build_row(ctx, caller, body, sender, to, destination, message_type, text, subject, media_urls, encoded, send_at)
+    draft = Draft(row, sender)
+    if sender.remember_sticky:
+        draft.statements.append(_sticky_statement(sender, to, row["received_at"]))
+    await pace(ctx, draft)
+    wire = views.message(row)
+    await commit(ctx, [draft], wire, idempotency)
     return wire
 
 
-def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str | None) -> enc.EncodedText:
-    requested = body.get("encoding") or "auto"
-    if message_type == "MMS":
-        # MMS carries text as is: no substitutions, one part
-        encoded = enc.encode_text(text or "", requested="ucs2" if requested == "ucs2" else "auto")
-        return enc.EncodedText(encoded.original, encoded.original, encoded.encoding, 1, encoded.units, encoded.num_chars, False, 0)
-    try:
-        encoded = enc.encode_text(text or "", requested=requested, smart=bool(profile["smart_encoding"]))
-    except enc.NotGsm7Error as exc:
-        shown = ", ".join(repr(c) for c in exc.characters[:5])
-        raise MessagingRejected(
-            f"encoding 'gsm7' was requested but the text contains characters GSM-7 cannot carry: {shown}.",
-            code="10015",
-            pointer="/text",
-        ) from None
-    if text and not encoded.transmitted:
-        raise MessagingRejected("The message has no content after smart encoding.", code="40316", pointer="/text")
-    if encoded.parts > enc.MAX_PARTS:
-        raise MessagingRejected(
-            f"The SMS message would be divided into {encoded.parts} parts. The maximum is {enc.MAX_PARTS}.",
-            code="40302",
-            pointer="/text",
-        )
-    limit = ctx.settings.auto_detect_max_parts
-    if body.get("auto_detect") and encoded.parts > limit:
-        raise MessagingRejected(
-            f"The SMS message would be divided into {encoded.parts} parts. Messages over {limit} should be sent "
-            "by MMS or by adding auto_detect=False.",
-            code="40328",
-            pointer="/text",
-        )
-    return encoded
+async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None) -> Row:
+    """One MMS to up to 8 recipients: a message per recipient, sharing a group id (spec §13)."""
+    _check_types(body, to_type=list)
+    _check_urls(body)
+    _check_required(body, GROUP_MMS)
+    recipients: list[str] = body["to"]
+    if not 1 <= len(recipients) <= MAX_GROUP_RECIPIENTS:
+        raise ValidationFailed("'to' must list 1 to 8 recipients.", code="10033", pointer="/to")
+    for i, to in enumerate(recipients):
+        check_destination(to, f"/to/{i}")
+    if len(set(recipients)) != len(recipients):
+        raise MessagingRejected("Each recipient may appear only once in 'to'.", code="40310", pointer="/to")
+    text = body.get("text") or None
+    subject = body.get("subject") or None
+    media_urls = list(body.get("media_urls") or [])
+    _check_content(text, subject, media_urls)
+    async with ctx.db.read() as conn:
+        sender_value = body["from"]
+        if not phone.is_e164(sender_value):
+            raise senders.invalid_from("Group MMS must be sent from a long code or toll-free number.")
+        sender = await senders.phone_number(conn, caller, sender_value)
+    group_id = new_uuid()
+    drafts = []
+    for i, to in enumerate(recipients):
+        destination = destination_info(to, sender)
+        check_policy(caller, sender, to, destination, f"/to/{i}")
+        if destination.country not in ("US", "CA"):
+            raise MessagingRejected(
+                f"Sending messages from {sender.number} to {to} is not possible: group MMS reaches US and CA only.",
+                code="40319",
+                pointer=f"/to/{i}",
+            )
+        encoded = _encode(ctx, body, sender.profile, "MMS", text)
+        row = build_row(ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None)
+        row["group_message_id"] = group_id
+        drafts.append(Draft(row, sender))
+    for draft in drafts:
+        await pace(ctx, draft)
+    wire = group_view(group_id, [d.row for d in drafts])
+    await commit(ctx, drafts, wire, idempotency)
+    return wire
+
+
+def group_view(group_id: str, rows: list[Row]) -> Row:
+    """The parent message of a group: the first child's fields, every recipient in `to`."""
+    first = views.message(rows[0])
+    first["id"] = group_id
+    first["group_message_id"] = group_id
+    first["to"] = [views.message(r)["to"][0] for r in rows]
+    first["cost"] = None
+    first["cost_breakdown"] = None
+    return first

@@ -83,6 +83,9 @@ def message(row: Row) -> dict[str, Any]:
         wire["send_at"] = iso(row["send_at"])
     if row["group_message_id"] is not None:
         wire["group_message_id"] = row["group_message_id"]
+    extra = row.get("extra") or {}
+    if "whatsapp_message" in extra:
+        wire["body"] = extra["whatsapp_message"]
     return wire
 
 

@@ -11,12 +11,14 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.tables import (
+    alphanumeric_sender_ids,
     api_keys,
     messaging_profiles,
     number_orders,
     organizations,
     phone_numbers,
     short_codes,
+    sticky_senders,
 )
 
 Row = dict[str, Any]
@@ -239,3 +241,60 @@ async def profiles_by_ids(conn: AsyncConnection, ids: set[str]) -> dict[str, Row
         return {}
     rows = (await conn.execute(select(messaging_profiles).where(messaging_profiles.c.id.in_(ids)))).mappings()
     return {r["id"]: dict(r) for r in rows}
+
+
+# --- alphanumeric sender IDs ------------------------------------------------------------------------
+
+
+async def alpha_senders_of_profile(conn: AsyncConnection, profile_id: str) -> list[Row]:
+    query = select(alphanumeric_sender_ids).where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def get_alpha_sender(conn: AsyncConnection, org_id: str, sender_id: str) -> Row | None:
+    t = alphanumeric_sender_ids
+    return _one(await conn.execute(select(t).where(t.c.id == sender_id, t.c.organization_id == org_id)))
+
+
+async def list_alpha_senders(
+    conn: AsyncConnection, org_id: str, *, profile_id: str | None, offset: int, limit: int
+) -> tuple[list[Row], int]:
+    t = alphanumeric_sender_ids
+    where = [t.c.organization_id == org_id]
+    if profile_id is not None:
+        where.append(t.c.messaging_profile_id == profile_id)
+    total = (await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one()
+    query = select(t).where(*where).order_by(t.c.created_at, t.c.id).offset(offset).limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def delete_alpha_sender(conn: AsyncConnection, sender_id: str) -> None:
+    await conn.execute(alphanumeric_sender_ids.delete().where(alphanumeric_sender_ids.c.id == sender_id))
+
+
+# --- sticky senders ---------------------------------------------------------------------------------
+
+
+async def sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, not_before: int) -> str | None:
+    t = sticky_senders
+    query = select(t.c.phone_number).where(
+        t.c.messaging_profile_id == profile_id, t.c.recipient == recipient, t.c.last_used_at >= not_before
+    )
+    return (await conn.execute(query)).scalar()
+
+
+async def remember_sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, number: str, now: int) -> None:
+    """Upsert the (profile, recipient) → number mapping."""
+    t = sticky_senders
+    await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id, t.c.recipient == recipient))
+    await conn.execute(
+        t.insert(), [{"messaging_profile_id": profile_id, "recipient": recipient, "phone_number": number, "last_used_at": now}]
+    )
+
+
+async def forget_sticky_senders(conn: AsyncConnection, *, profile_id: str | None = None, number: str | None = None) -> None:
+    t = sticky_senders
+    if profile_id is not None:
+        await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id))
+    if number is not None:
+        await conn.execute(t.delete().where(t.c.phone_number == number))

@@ -74,3 +74,41 @@ async def clear_handset(conn: AsyncConnection, org_id: str, handset: str) -> int
         )
     )
     return result.rowcount or 0
+
+
+async def number_health(conn: AsyncConnection, numbers: list[str], since: int) -> dict[str, Row]:
+    """Per sending number: finished outbound messages since `since`, delivered and spam-blocked counts."""
+    from sqlalchemy import case, func
+
+    if not numbers:
+        return {}
+    final = messages.c.status.in_(("delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired"))
+    query = (
+        select(
+            messages.c.from_number,
+            func.count().label("finished"),
+            func.sum(case((messages.c.status == "delivered", 1), else_=0)).label("delivered"),
+        )
+        .where(messages.c.from_number.in_(numbers), messages.c.direction == "outbound", messages.c.received_at >= since, final)
+        .group_by(messages.c.from_number)
+    )
+    inbound = (
+        select(messages.c.to_number, func.count().label("received"))
+        .where(messages.c.to_number.in_(numbers), messages.c.direction == "inbound", messages.c.received_at >= since)
+        .group_by(messages.c.to_number)
+    )
+    out: dict[str, Row] = {n: {"finished": 0, "delivered": 0, "received": 0} for n in numbers}
+    for number, finished, delivered in (await conn.execute(query)).all():
+        out[number].update(finished=finished, delivered=int(delivered or 0))
+    for number, received in (await conn.execute(inbound)).all():
+        out[number]["received"] = received
+    return out
+
+
+async def group_messages(conn: AsyncConnection, org_id: str, group_id: str) -> list[Row]:
+    query = (
+        select(messages)
+        .where(messages.c.group_message_id == group_id, messages.c.organization_id == org_id)
+        .order_by(messages.c.received_at, messages.c.id)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]

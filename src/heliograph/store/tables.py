@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -93,6 +94,7 @@ phone_numbers = Table(
     Column("hosted", Boolean, nullable=False, default=False),
     Column("whatsapp", Boolean, nullable=False, default=False),
     Column("status", String(16), nullable=False),  # active | pending
+    Column("mps", Float),  # messages per second for this sender; NULL = its type's default
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
 )
@@ -108,6 +110,27 @@ short_codes = Table(
     Column("tags", JSON, nullable=False),
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
+)
+
+alphanumeric_sender_ids = Table(
+    "alphanumeric_sender_ids",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organization_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("messaging_profile_id", String(36), nullable=False, index=True),
+    Column("alphanumeric_sender_id", String(11), nullable=False),
+    Column("us_long_code_fallback", String(20)),
+    Column("created_at", Time, nullable=False),
+    UniqueConstraint("messaging_profile_id", "alphanumeric_sender_id"),
+)
+
+sticky_senders = Table(
+    "sticky_senders",
+    metadata,
+    Column("messaging_profile_id", String(36), primary_key=True),
+    Column("recipient", String(32), primary_key=True),
+    Column("phone_number", String(20), nullable=False, index=True),
+    Column("last_used_at", Time, nullable=False),
 )
 
 number_orders = Table(
@@ -170,6 +193,7 @@ messages = Table(
     Index("ix_messages_org_received", "organization_id", "received_at"),
     Index("ix_messages_status_due", "status", "due_at"),
     Index("ix_messages_group", "group_message_id"),
+    Index("ix_messages_from_received", "from_number", "received_at"),
 )
 
 webhook_events = Table(
@@ -253,4 +277,6 @@ __all__ = [
     "webhook_attempts",
     "handset_messages",
     "idempotency_keys",
+    "alphanumeric_sender_ids",
+    "sticky_senders",
 ]

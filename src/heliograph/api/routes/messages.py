@@ -10,7 +10,11 @@ from heliograph.api.responses import json_response, raw_json_response
 from heliograph.api.validation import camel_case_hints, json_object, warn
 from heliograph.domain.errors import NotFound
 from heliograph.domain.ids import is_uuid
-from heliograph.services import idempotency, messages_query, sending
+from heliograph.api.schemas.whatsapp import WhatsappRequest
+from heliograph.api.validation import validate
+from heliograph.domain.errors import ValidationFailed
+from heliograph.services import idempotency, messages_query, sending, whatsapp
+from heliograph.services.sending import IdempotencyRecord
 from heliograph.services.committer import DuplicateIdempotencyKey
 
 router = APIRouter()
@@ -20,11 +24,20 @@ async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
     hg = request.app.state.heliograph
     caller = caller_of(request)
     body = await json_object(request)
-    headers = warn(request, camel_case_hints(body, sending.FIELD_TYPES))
+    headers = warn(request, camel_case_hints(body, sending.KNOWN_FIELDS))
+    if endpoint.kind == "whatsapp":
+        content = _whatsapp_content(body)
+
+        async def perform(idem: IdempotencyRecord | None) -> dict:
+            return await whatsapp.send(hg.ctx, caller, body, content, idem)
+    else:
+
+        async def perform(idem: IdempotencyRecord | None) -> dict:
+            return await sending.send(hg.ctx, caller, body, endpoint, idem)
+
     key = request.headers.get("idempotency-key")
     if key is None:
-        wire = await sending.send(hg.ctx, caller, body, endpoint)
-        return json_response({"data": wire}, headers=headers)
+        return json_response({"data": await perform(None)}, headers=headers)
     record = idempotency.record_for(
         hg.ctx, caller.organization_id, "POST", endpoint.path, key, await request.body(), request.url.query
     )
@@ -34,7 +47,7 @@ async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
     in_flight: idempotency.InFlight = request.app.state.idempotency_in_flight
     in_flight.claim(record)
     try:
-        wire = await sending.send(hg.ctx, caller, body, endpoint, idempotency=record)
+        wire = await perform(record)
     except DuplicateIdempotencyKey:
         replay = await idempotency.find_replay(hg.ctx, record)
         if replay is None:
@@ -43,6 +56,14 @@ async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
     finally:
         in_flight.release(record)
     return json_response({"data": wire}, headers=headers)
+
+
+def _whatsapp_content(body: dict) -> dict:
+    for name in ("to", "from", "whatsapp_message"):
+        if body.get(name) is None:
+            raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
+    request = validate(WhatsappRequest, body)
+    return request.whatsapp_message.model_dump(exclude_none=True)
 
 
 @router.post("/messages", summary="Send a message")
@@ -58,6 +79,35 @@ async def send_long_code(request: Request) -> Response:
 @router.post("/messages/short_code", summary="Send a message from a short code")
 async def send_short_code(request: Request) -> Response:
     return await _send(request, sending.SHORT_CODE)
+
+
+@router.post("/messages/number_pool", summary="Send a message from the profile's number pool")
+async def send_number_pool(request: Request) -> Response:
+    return await _send(request, sending.NUMBER_POOL)
+
+
+@router.post("/messages/alphanumeric_sender_id", summary="Send a message from an alphanumeric sender ID")
+async def send_with_alphanumeric_sender(request: Request) -> Response:
+    return await _send(request, sending.ALPHANUMERIC)
+
+
+@router.post("/messages/group_mms", summary="Send a group MMS")
+async def send_group_mms(request: Request) -> Response:
+    return await _send(request, sending.GROUP_MMS)
+
+
+@router.post("/messages/whatsapp", summary="Send a WhatsApp message")
+async def send_whatsapp(request: Request) -> Response:
+    return await _send(request, sending.WHATSAPP)
+
+
+@router.get("/messages/group/{message_id}", summary="Retrieve the messages of a group MMS")
+async def retrieve_group_messages(message_id: str, request: Request) -> Response:
+    hg = request.app.state.heliograph
+    if not is_uuid(message_id):
+        raise NotFound(f"The message with ID {message_id} was not found.", code="40303")
+    data = await messages_query.group(hg.ctx, caller_of(request).organization_id, message_id)
+    return json_response({"data": data})
 
 
 @router.post("/messages/schedule", summary="Schedule a message")

@@ -1,0 +1,188 @@
+"""Sender resolution (spec messages.md §4, §11, §12): which number or ID a message goes out from,
+on which profile, and how fast that sender may send."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from heliograph.domain import number_pool, phone
+from heliograph.domain.errors import MessagingRejected
+from heliograph.services.accounts import Caller
+from heliograph.services.context import Context
+from heliograph.store import accounts as store
+from heliograph.store import messages as message_store
+
+Row = dict[str, Any]
+
+ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+STICKY_DAYS = 8
+HEALTH_WINDOW_DAYS = 30
+PLATFORM_CARRIER = "Heliograph"
+
+
+@dataclass
+class Sender:
+    number: str
+    kind: str  # longcode | tollfree | short_code | alphanumeric
+    profile: Row
+    country: str
+    tags: list[str] = field(default_factory=list)
+    mps_override: float | None = None
+    remember_sticky: bool = False  # record (profile, recipient) → number after the send commits
+    carrier: str = PLATFORM_CARRIER
+    line_type: str = "VoIP"
+
+    def mps(self, settings: Any) -> float:
+        if self.mps_override:
+            return self.mps_override
+        return {
+            "longcode": settings.mps_long_code,
+            "tollfree": settings.mps_toll_free,
+            "short_code": settings.mps_short_code,
+            "alphanumeric": settings.mps_alphanumeric,
+        }[self.kind]
+
+
+def invalid_from(detail: str | None = None) -> MessagingRejected:
+    return MessagingRejected(
+        detail
+        or "The 'from' address should be a string containing a valid phone number or alphanumeric sender ID "
+        "associated with the sending messaging profile.",
+        code="40305",
+        pointer="/from",
+    )
+
+
+def _number_sender(number: Row, profile: Row) -> Sender:
+    return Sender(
+        number=number["phone_number"],
+        kind=number["type"],
+        profile=profile,
+        country=number["country_code"],
+        tags=list(number["tags"] or []),
+        mps_override=number.get("mps"),
+    )
+
+
+async def phone_number(conn, caller: Caller, e164: str) -> Sender:  # noqa: ANN001
+    found = await store.sender_with_profile(conn, caller.organization_id, e164)
+    if found is None:
+        raise invalid_from(f"The number {e164} is not a number of this account.")
+    number, profile = found
+    if profile is None:
+        raise invalid_from(f"The number {e164} is not assigned to a messaging profile.")
+    if number["status"] != "active":
+        raise MessagingRejected(
+            f"The sending number {e164} is in a temporarily unusable or pending state.", code="40320", pointer="/from"
+        )
+    return _number_sender(number, profile)
+
+
+async def short_code(conn, caller: Caller, code: str) -> Sender:  # noqa: ANN001
+    row = await store.short_code_by_code(conn, code)
+    if row is None or row["organization_id"] != caller.organization_id:
+        raise invalid_from(f"The short code {code} is not a short code of this account.")
+    profile = await store.get_profile(conn, caller.organization_id, row["messaging_profile_id"] or "")
+    if profile is None:
+        raise invalid_from(f"The short code {code} is not assigned to a messaging profile.")
+    return Sender(code, "short_code", profile, row["country_code"], list(row["tags"] or []), line_type="")
+
+
+async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None, to: str) -> Sender:  # noqa: ANN001
+    """An alphanumeric ID registered on the profile; +1 destinations use its US long-code fallback."""
+    if profile is None:
+        raise invalid_from("An alphanumeric sender needs 'messaging_profile_id'.")
+    if not ALPHANUMERIC.match(sender_id):
+        raise MessagingRejected("The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from")
+    records = await store.alpha_senders_of_profile(conn, profile["id"])
+    if not records and not profile["alpha_sender"]:
+        raise MessagingRejected(
+            "The messaging profile doesn't have an associated alphanumeric sender ID.", code="40306", pointer="/from"
+        )
+    record = next((r for r in records if r["alphanumeric_sender_id"] == sender_id), None)
+    if record is None and profile["alpha_sender"] != sender_id:
+        if profile["alpha_sender"]:
+            raise MessagingRejected(
+                f"The specified alphanumeric sender ID {sender_id} does not match the one configured on the profile.",
+                code="40307",
+                pointer="/from",
+            )
+        raise invalid_from(f"{sender_id} is not an alphanumeric sender ID of this messaging profile.")
+    if to.startswith("+1"):
+        fallback = record["us_long_code_fallback"] if record else None
+        if not fallback:
+            raise MessagingRejected(
+                f"Sending messages from {sender_id} to {to} is not possible: alphanumeric senders cannot reach "
+                "+1 destinations and no us_long_code_fallback is set.",
+                code="40319",
+                pointer="/to",
+            )
+        sender = await phone_number(conn, caller, fallback)
+        sender.profile = profile
+        return sender
+    return Sender(sender_id, "alphanumeric", profile, "", carrier="", line_type="")
+
+
+async def pool(ctx: Context, conn, profile: Row, to: str) -> Sender:  # noqa: ANN001
+    settings = profile["number_pool_settings"]
+    none_usable = MessagingRejected(
+        "Number Pool is not enabled, or it is unable to select a usable number on the messaging profile.",
+        code="40321",
+    )
+    if not settings:
+        raise none_usable
+    rows = [r for r in await store.numbers_of_profile(conn, profile["id"]) if r["status"] == "active"]
+    now = ctx.now()
+    health: dict[str, Row] = {}
+    if settings.get("skip_unhealthy"):
+        health = await message_store.number_health(
+            conn, [r["phone_number"] for r in rows], now - HEALTH_WINDOW_DAYS * 86400 * 1_000_000
+        )
+    candidates = [
+        number_pool.PoolNumber(r["phone_number"], r["type"], success_ratio(health.get(r["phone_number"])))
+        for r in rows
+        if r["type"] in ("longcode", "tollfree")
+    ]
+    sticky = None
+    if settings.get("sticky_sender"):
+        sticky = await store.sticky_sender(conn, profile["id"], to, now - STICKY_DAYS * 86400 * 1_000_000)
+    chosen = number_pool.choose(candidates, settings, to, sticky, ctx.pool_rng)
+    if chosen is None:
+        raise none_usable
+    row = next(r for r in rows if r["phone_number"] == chosen.phone_number)
+    sender = _number_sender(row, profile)
+    sender.remember_sticky = bool(settings.get("sticky_sender"))
+    return sender
+
+
+def success_ratio(health: Row | None) -> float:
+    if not health or not health["finished"]:
+        return 1.0
+    return health["delivered"] / health["finished"]
+
+
+async def resolve(ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None) -> Sender:  # noqa: ANN001
+    """Resolve the sender for endpoint `kind`; raises 40305 and friends."""
+    sender_value = body.get("from")
+    to = body["to"]
+    if kind == "number_pool":
+        return await pool(ctx, conn, profile_arg, to)  # type: ignore[arg-type]
+    if kind == "alphanumeric":
+        return await alphanumeric(conn, caller, sender_value, profile_arg, to)
+    if not sender_value:
+        if kind in ("send", "schedule") and profile_arg is not None:
+            return await pool(ctx, conn, profile_arg, to)
+        raise invalid_from()
+    if phone.is_e164(sender_value):
+        if kind == "short_code":
+            raise invalid_from(f"{sender_value} is not a short code; use POST /messages/long_code for numbers.")
+        return await phone_number(conn, caller, sender_value)
+    if phone.is_short_code(sender_value):
+        if kind == "long_code":
+            raise invalid_from(f"{sender_value} is a short code; use POST /messages/short_code.")
+        return await short_code(conn, caller, sender_value)
+    if kind in ("send", "schedule") and any(c.isalpha() for c in sender_value):
+        return await alphanumeric(conn, caller, sender_value, profile_arg, to)
+    raise invalid_from()

@@ -1,0 +1,74 @@
+"""WhatsApp sends: the number must be WhatsApp-enabled; the message flows through the same queue,
+carrier and webhooks as SMS, with `type: WHATSAPP` and the content echoed as `body`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heliograph.domain import encoding as enc
+from heliograph.domain import phone
+from heliograph.domain.errors import ValidationFailed
+from heliograph.services import senders, sending, views
+from heliograph.services.accounts import Caller
+from heliograph.services.context import Context
+from heliograph.store import accounts as store
+
+Row = dict[str, Any]
+
+
+def display_text(content: Row) -> str:
+    """A human-readable rendering of the content, for the handset view and the message's `text`."""
+    kind = content["type"]
+    item = content.get(kind) or {}
+    if kind == "text":
+        return item["body"]
+    if kind in ("image", "video", "document", "audio", "sticker"):
+        return f"[{kind}] {item.get('caption') or item.get('link') or item.get('id')}"
+    if kind == "template":
+        return f"[template] {item.get('name') or item.get('template_id')}"
+    if kind == "location":
+        return f"[location] {item.get('name', '')} {item.get('latitude')},{item.get('longitude')}".replace("  ", " ")
+    if kind == "interactive":
+        return f"[interactive] {(item.get('body') or {}).get('text', '')}".strip()
+    if kind == "reaction":
+        return f"[reaction] {item.get('emoji', '')}".strip()
+    return f"[{kind}]"
+
+
+async def send(
+    ctx: Context, caller: Caller, body: Row, content: Row, idempotency: sending.IdempotencyRecord | None
+) -> Row:
+    """`body` is the request; `content` its `whatsapp_message`, already validated by the API layer."""
+    to, sender_number = body["to"], body["from"]
+    for name in ("webhook_url", "webhook_failover_url"):
+        value = body.get(name)
+        if value and not sending.valid_url(value):
+            raise ValidationFailed(f"'{name}' must be an http(s) URL.", code="10003", pointer=f"/{name}")
+    sending.check_destination(to)
+    async with ctx.db.read() as conn:
+        profile_arg = await sending.load_profile_arg(conn, caller, body)
+        if not phone.is_e164(sender_number):
+            raise senders.invalid_from("WhatsApp messages are sent from an E.164 number.")
+        number = await store.get_number(conn, caller.organization_id, sender_number)
+        if number is None or not number["whatsapp"]:
+            raise senders.invalid_from(
+                f"The number {sender_number} is not WhatsApp-enabled on this account "
+                "(heliograph numbers add NUMBER --whatsapp)."
+            )
+        profile = profile_arg
+        if profile is None and number["messaging_profile_id"]:
+            profile = await store.get_profile(conn, caller.organization_id, number["messaging_profile_id"])
+        if profile is None:
+            raise senders.invalid_from(f"The number {sender_number} is not assigned to a messaging profile.")
+    sender = senders.Sender(sender_number, number["type"], profile, number["country_code"], list(number["tags"] or []))
+    destination = sending.destination_info(to, sender)
+    sending.check_policy(caller, sender, to, destination)
+    text = display_text(content)
+    encoded = enc.EncodedText(text, text, "UTF-8", 1, len(text.encode()), len(text), False, 0)
+    row = sending.build_row(ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None)
+    row["extra"] = {"whatsapp_message": content}
+    draft = sending.Draft(row, sender)
+    await sending.pace(ctx, draft)
+    wire = views.message(row)
+    await sending.commit(ctx, [draft], wire, idempotency)
+    return wire
