@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     mps_alphanumeric: float = Field(10.0, gt=0, description="Default throughput of an alphanumeric sender ID.")
     number_pool_seed: int | None = Field(None, description="Seed the number-pool choice (reproducible tests).")
 
+    # media
+    media_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one MMS media fetch.")
+    media_allowed_hosts: str = Field(
+        "", description="Comma-separated hosts the gateway may fetch media from even when they are private."
+    )
+
     # webhooks
     webhook_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one webhook POST (Telnyx: 2 s).")
     webhook_attempts_per_url: int = Field(3, ge=1, description="Attempts on one URL before failing over (Telnyx: 3).")

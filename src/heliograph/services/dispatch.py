@@ -3,13 +3,16 @@ with the webhook it owes, in one transaction (invariant 2)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from heliograph.carriers.base import Carrier, Submission, SubmitResult
 from heliograph.domain.errors import DELIVERY_ERROR_TITLES
 from heliograph.services import views, webhooks
 from heliograph.services.context import Context
+from heliograph.services.media import MediaError, MediaFetcher
 from heliograph.store import accounts, claims, outbox
 from heliograph.store import messages as store
 
@@ -44,18 +47,75 @@ def message_error(code: str, detail: str | None, index: int = 0) -> Row:
     return entry
 
 
-_CHANGE_KEYS = ("status", "sent_at", "completed_at", "valid_until", "lease_until", "carrier_message_id", "errors", "wait_seconds", "due_at")
+_CHANGE_KEYS = (
+    "status",
+    "sent_at",
+    "completed_at",
+    "valid_until",
+    "lease_until",
+    "carrier_message_id",
+    "errors",
+    "wait_seconds",
+    "due_at",
+    "media",
+    "cost_rate",
+    "cost_carrier_fee",
+)
 
 
-async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> int:
-    """One round: returns how many messages were taken."""
+@dataclass
+class Round:
+    taken: int
+    awaiting_media: list[Row] = field(default_factory=list)  # MMS whose media must be fetched first
+
+
+def _needs_media(row: Row) -> bool:
+    return row["type"] == "MMS" and any(m.get("size") is None for m in row["media"] or [])
+
+
+async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Round:
+    """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:
         claimed = await claims.claim_due_messages(conn, now, now + LEASE_SECONDS * 1_000_000, limit)
     if not claimed:
-        return 0
+        return Round(0)
     expired = [m for m in claimed if m["valid_until"] is not None and m["valid_until"] < now]
-    ready = [m for m in claimed if m not in expired]
+    awaiting = [m for m in claimed if m not in expired and _needs_media(m)]
+    ready = [m for m in claimed if m not in expired and m not in awaiting]
+    await _submit(ctx, carrier, ready, expired, now)
+    return Round(len(claimed), awaiting)
+
+
+async def submit_with_media(ctx: Context, carrier: Carrier, fetcher: MediaFetcher, rows: list[Row]) -> None:
+    """Fetch each MMS's media (size, type, hash), then submit; media that cannot be used fails the message."""
+    outcomes = await asyncio.gather(*(fetcher.fetch_all([m["url"] for m in r["media"]]) for r in rows), return_exceptions=True)
+    ready, failed = [], []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, MediaError | TimeoutError):
+            detail = str(outcome) or "Fetching the media timed out."
+            failed.append((row, detail))
+            continue
+        if isinstance(outcome, BaseException):
+            logger.error("media fetch crashed", exc_info=outcome, extra={"message_id": row["id"]})
+            failed.append((row, "The media could not be fetched."))
+            continue
+        row["media"] = [
+            {"url": m.url, "content_type": m.content_type, "size": m.size, "sha256": m.sha256} for m in outcome
+        ]
+        ready.append(row)
+    now = ctx.now()
+    changes, updated = [], []
+    for row, detail in failed:
+        change = _final(row, "sending_failed", now, [message_error("40009", detail)])
+        changes.append(change)
+        updated.append({**row, **change})
+    if changes:
+        await _commit_changes(ctx, updated, changes)
+    await _submit(ctx, carrier, ready, [], now)
+
+
+async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], expired: list[Row], now: int) -> None:
     try:
         results = await carrier.submit([submission(m) for m in ready]) if ready else []
     except Exception:
@@ -74,8 +134,8 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> int
         change = _after_submit(row, result, now, done)
         changes.append(change)
         updated.append({**row, **change})
-    await _commit_changes(ctx, updated, changes)
-    return len(claimed)
+    if changes:
+        await _commit_changes(ctx, updated, changes)
 
 
 def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
@@ -90,6 +150,10 @@ def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
         "errors": errors,
         "wait_seconds": row["wait_seconds"],
         "due_at": None,
+        "media": row["media"],
+        # a message that never left the platform is not billed (Telnyx, error 40014)
+        "cost_rate": "0" if status == "sending_failed" else row["cost_rate"],
+        "cost_carrier_fee": "0" if status == "sending_failed" else row["cost_carrier_fee"],
     }
 
 
@@ -107,6 +171,9 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) ->
         "errors": [],
         "wait_seconds": row["wait_seconds"],  # the queueing promised at acceptance
         "due_at": None,
+        "media": row["media"],
+        "cost_rate": row["cost_rate"],
+        "cost_carrier_fee": row["cost_carrier_fee"],
     }
 
 

@@ -8,17 +8,26 @@ import logging
 from heliograph.carriers.base import Carrier
 from heliograph.services import dispatch
 from heliograph.services.context import Context
+from heliograph.services.media import MediaFetcher
 from heliograph.store import claims
 
 logger = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5) -> None:
+    def __init__(self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8) -> None:
         self._ctx = ctx
         self._carrier = carrier
         self._poll = poll_seconds
         self._stopping = asyncio.Event()
+        settings = ctx.settings
+        self._fetcher = MediaFetcher(
+            timeout_seconds=settings.media_timeout_seconds,
+            guard_private=settings.mode == "gateway",
+            allowed_hosts=frozenset(h.strip() for h in settings.media_allowed_hosts.split(",") if h.strip()),
+        )
+        self._media_tasks: set[asyncio.Task] = set()
+        self._media_lanes = asyncio.Semaphore(media_lanes)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -29,12 +38,17 @@ class Dispatcher:
         while not self._stopping.is_set():
             ctx.wakeups.dispatcher.clear()
             try:
-                taken = await dispatch.dispatch_once(ctx, self._carrier)
+                round_ = await dispatch.dispatch_once(ctx, self._carrier)
             except Exception:
                 logger.exception("dispatch round failed", extra={"action": "dispatch"})
                 await asyncio.sleep(1)
                 continue
-            if taken:
+            if round_.awaiting_media:
+                # media fetches run beside the loop, so a slow media host never holds up other messages
+                task = asyncio.create_task(self._with_media(round_.awaiting_media))
+                self._media_tasks.add(task)
+                task.add_done_callback(self._media_tasks.discard)
+            if round_.taken:
                 continue
             delay = self._poll
             try:
@@ -51,3 +65,12 @@ class Dispatcher:
                 await asyncio.wait_for(ctx.wakeups.dispatcher.wait(), delay)
             except TimeoutError:
                 pass
+        if self._media_tasks:
+            await asyncio.gather(*self._media_tasks, return_exceptions=True)
+
+    async def _with_media(self, rows: list) -> None:
+        async with self._media_lanes:
+            try:
+                await dispatch.submit_with_media(self._ctx, self._carrier, self._fetcher, rows)
+            except Exception:  # the leases expire and the messages are claimed again
+                logger.exception("media round failed", extra={"action": "media"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from sqlalchemy import func
 from starlette.responses import Response
 
 from heliograph.api.auth import caller_of
@@ -87,8 +88,14 @@ async def list_orders(request: Request) -> Response:
             except ValueError:
                 raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
             filters.append(number_orders.c.created_at > when if op == "gt" else number_orders.c.created_at < when)
-    rows, total = await numbers.list_orders(ctx, caller_of(request).organization_id, filters, page.offset, page.size)
     if q.get("filter[phone_numbers_count]"):
-        wanted = q["filter[phone_numbers_count]"]
-        rows = [r for r in rows if str(len(r["phone_numbers"])) == wanted]
+        name = "filter[phone_numbers_count]"
+        try:
+            wanted = int(q[name])
+        except ValueError:
+            raise ValidationFailed(f"{name} must be an integer.", code="10031", parameter=name) from None
+        # filtered in SQL, so the page and its meta count only matching orders
+        # (json_array_length exists in SQLite and PostgreSQL alike)
+        filters.append(func.json_array_length(number_orders.c.phone_numbers) == wanted)
+    rows, total = await numbers.list_orders(ctx, caller_of(request).organization_id, filters, page.offset, page.size)
     return json_response(page.body([views.number_order(r, full=False) for r in rows], total))

@@ -1,0 +1,82 @@
+"""Fetching MMS media before submission: bounded in time, size, count and type, never on the API path.
+
+In gateway mode a URL that resolves to a loopback or private address is refused (SSRF guard) unless
+its host is listed in HELIOGRAPH_MEDIA_ALLOWED_HOSTS; the sandbox allows them, so local test servers work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from heliograph.domain.urls import is_public_address
+
+MAX_TOTAL_BYTES = 1024 * 1024  # Telnyx: the total must be under 1 MB
+ALLOWED_TYPES = ("image/", "video/", "audio/", "text/plain", "text/vcard", "text/x-vcard", "text/calendar", "application/pdf", "application/smil")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedMedia:
+    url: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class MediaError(Exception):
+    """A media URL could not be used; the message fails with 40009 and this detail."""
+
+
+class MediaFetcher:
+    def __init__(self, *, timeout_seconds: float = 10.0, guard_private: bool = False, allowed_hosts: frozenset[str] = frozenset()) -> None:
+        self._timeout = timeout_seconds
+        self._guard = guard_private
+        self._allowed = allowed_hosts
+
+    async def fetch_all(self, urls: list[str]) -> list[FetchedMedia]:
+        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+            results = await asyncio.wait_for(
+                asyncio.gather(*(self._fetch(client, url) for url in urls)), self._timeout * 2
+            )
+        total = sum(m.size for m in results)
+        if total >= MAX_TOTAL_BYTES:
+            raise MediaError(f"The media total {total} bytes; it must be less than 1 MB.")
+        return list(results)
+
+    async def _fetch(self, client: httpx.AsyncClient, url: str) -> FetchedMedia:
+        await self._check_host(url)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise MediaError(f"{url} answered HTTP {response.status_code}.")
+                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if not content_type.startswith(ALLOWED_TYPES):
+                    raise MediaError(f"{url} has content type {content_type or 'unknown'}, which MMS cannot carry.")
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size >= MAX_TOTAL_BYTES:
+                        raise MediaError(f"{url} is larger than 1 MB.")
+                    digest.update(chunk)
+        except httpx.HTTPError as exc:
+            raise MediaError(f"{url} could not be fetched: {exc.__class__.__name__}.") from None
+        return FetchedMedia(url, content_type, size, digest.hexdigest())
+
+    async def _check_host(self, url: str) -> None:
+        if not self._guard:
+            return
+        host = urlsplit(url).hostname or ""
+        if host in self._allowed:
+            return
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            raise MediaError(f"The host of {url} could not be resolved.") from None
+        if any(not is_public_address(info[4][0]) for info in infos):
+            raise MediaError(f"{url} points at a private or loopback address, which the gateway does not fetch.")
