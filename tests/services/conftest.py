@@ -1,0 +1,76 @@
+"""In-process service tests: a real SQLite file, a FrozenClock and a recording carrier; no sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from heliograph.bootstrap import Heliograph, build
+from heliograph.carriers.base import ReportSink, Submission, SubmitResult
+from heliograph.clock import FrozenClock
+from heliograph.services import accounts
+from heliograph.settings import Settings
+from heliograph.store.migrate import upgrade
+
+START = 1_800_000_000_000_000  # 2027-01-15T08:00:00Z, in microseconds
+
+
+@dataclass
+class RecordingCarrier:
+    """Accepts everything and remembers when each submission reached it (by the frozen clock)."""
+
+    clock: FrozenClock
+    name: str = "recording"
+    submitted: list[tuple[int, Submission]] = field(default_factory=list)
+
+    async def start(self, on_reports: ReportSink) -> None:
+        self.on_reports = on_reports
+
+    async def submit(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
+        now = self.clock.now_us()
+        self.submitted.extend((now, s) for s in submissions)
+        return [SubmitResult(s.message_id, True, s.message_id) for s in submissions]
+
+    async def resume(self, in_flight: Sequence[Submission]) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+@dataclass
+class World:
+    hg: Heliograph
+    clock: FrozenClock
+    carrier: RecordingCarrier
+    account: accounts.SandboxAccount
+
+    @property
+    def ctx(self):  # noqa: ANN201
+        return self.hg.ctx
+
+    @property
+    def long_code(self) -> str:
+        return next(n for n in self.account.phone_numbers if not n.startswith("+1888"))
+
+    @property
+    def toll_free(self) -> str:
+        return next(n for n in self.account.phone_numbers if n.startswith("+1888"))
+
+    @property
+    def caller(self) -> accounts.Caller:
+        return accounts.Caller(self.account.organization["id"], "test", True)
+
+
+@pytest.fixture
+async def world(tmp_path) -> AsyncIterator[World]:
+    clock = FrozenClock(START)
+    carrier = RecordingCarrier(clock)
+    settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0)
+    hg = build(settings, clock=clock, carrier=carrier)
+    await upgrade(hg.ctx.db)
+    account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS")
+    yield World(hg, clock, carrier, account)
+    await hg.ctx.db.dispose()
