@@ -219,6 +219,38 @@ def numbers_add(
 
 
 @app.command()
+def inbound(
+    sender: Annotated[str, typer.Option("--from", help="The handset writing (E.164).")],
+    to: Annotated[str, typer.Option("--to", help="Your number it writes to.")],
+    text: Annotated[str | None, typer.Option("--text", help="Message text.")] = None,
+    media_url: Annotated[list[str] | None, typer.Option("--media-url", help="Media URL (repeatable).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """A virtual handset writes to one of the sandbox account's numbers (a running server delivers the webhook)."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure("warning", settings.log_format)
+
+    async def main() -> dict[str, Any]:
+        from heliograph.domain.errors import HeliographError
+        from heliograph.services import inbound as inbound_service
+        from heliograph.services import views
+
+        hg, account = await _prepare(settings)
+        try:
+            row = await inbound_service.receive(
+                hg.ctx, account.organization["id"], sender=sender, to=to, text=text, media_urls=media_url or []
+            )
+            return views.message(row)
+        except HeliographError as exc:
+            err.print(f"[red]{exc.detail or exc.title}[/red]")
+            raise typer.Exit(1) from None
+        finally:
+            await hg.ctx.db.dispose()
+
+    print(json.dumps(asyncio.run(main())))
+
+
+@app.command()
 def migrate(data_dir: DataDir = None) -> None:
     """Bring the database schema up to date (serve does this too)."""
     settings = _settings(data_dir=data_dir)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "", description="Comma-separated hosts the gateway may fetch media from even when they are private."
     )
 
+    # link shortener
+    url_shortener_domains: str = Field(
+        "", description="Extra comma-separated domains (pointing at this server) for url_shortener_settings."
+    )
+
     # webhooks
     webhook_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one webhook POST (Telnyx: 2 s).")
     webhook_attempts_per_url: int = Field(3, ge=1, description="Attempts on one URL before failing over (Telnyx: 3).")

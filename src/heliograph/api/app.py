@@ -10,7 +10,19 @@ from heliograph import __version__
 from heliograph.api import errors
 from heliograph.api.middleware import AuthGate, BodyGate
 from heliograph.api.ratelimit import TokenBuckets
-from heliograph.api.routes import alphanumeric_sender_ids, messages, messaging_profiles, number_orders, ops, phone_numbers, sandbox, short_codes
+from heliograph.api.routes import (
+    alphanumeric_sender_ids,
+    autoresp_configs,
+    links,
+    messages,
+    messaging_profiles,
+    number_orders,
+    ops,
+    optouts,
+    phone_numbers,
+    sandbox,
+    short_codes,
+)
 from heliograph.bootstrap import Heliograph
 from heliograph.services.idempotency import InFlight
 
@@ -20,9 +32,12 @@ ROUTERS = (
     ("/v2", phone_numbers.router, "phone numbers"),
     ("/v2", short_codes.router, "short codes"),
     ("/v2", alphanumeric_sender_ids.router, "alphanumeric sender IDs"),
+    ("/v2", autoresp_configs.router, "auto-response configs"),
+    ("/v2", optouts.router, "opt-outs and URL domains"),
     ("/v2", number_orders.router, "number orders"),
     ("/sandbox/v1", sandbox.router, "sandbox"),
     ("", ops.router, "operations"),
+    ("", links.router, "short links"),  # last: it matches any /<prefix>/<token>
 )
 
 

@@ -111,6 +111,20 @@ def validate(model: type[M], body: dict[str, Any]) -> M:
         raise ValidationFailed(_message(first), code=code, status=422, pointer=pointer) from None
 
 
+def validate_with_hints(request: Request, model: type[M], body: dict[str, Any]) -> tuple[M, dict[str, str]]:
+    """Validate `body` against `model` and return it with the camelCase-hint headers.
+
+    A refused body carries the hints too (on the error's `headers`, which the error handler sends):
+    a misspelt key is most often the very reason a required field is "missing".
+    """
+    headers = warn(request, camel_case_hints(body, model.model_fields))
+    try:
+        return validate(model, body), headers
+    except HeliographError as exc:
+        exc.headers = {**(getattr(exc, "headers", None) or {}), **headers}  # type: ignore[attr-defined]
+        raise
+
+
 def _message(error: dict[str, Any]) -> str:
     field = ".".join(str(p) for p in error["loc"])
     if error["type"] == "missing":

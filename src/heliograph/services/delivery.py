@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from heliograph.carriers.base import Carrier, DeliveryReport
+from heliograph.services import inbound
 from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
 from heliograph.store import accounts, outbox
@@ -55,13 +56,31 @@ async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
                         "received_at": report.at_us,
                     }
                 )
+        replies = await _deliver_on_net(ctx, conn, copies, events)
         await store.update_many(conn, changes)
         await outbox.add_events(conn, events)
         if copies:
             await conn.execute(handset_messages.insert(), copies)
     if events:
         ctx.wakeups.webhooks.set()
+    if replies:
+        ctx.wakeups.dispatcher.set()
     return len(changes)
+
+
+async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Row]) -> int:  # noqa: ANN001
+    """A message delivered to a number of this platform arrives there as an inbound message."""
+    replies = 0
+    for copy in copies:
+        receiver = await inbound.find_receiver(conn, copy["handset"])
+        if receiver is None:
+            continue
+        outcome = await inbound.process(
+            ctx, conn, receiver, copy["from_number"], copy["text"], copy["media_urls"], copy["received_at"]
+        )
+        events.extend(outcome.events)
+        replies += len(outcome.replies)
+    return replies
 
 
 async def resume_in_flight(ctx: Context, carrier: Carrier) -> int:

@@ -14,6 +14,7 @@ from heliograph.services import views, webhooks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaError, MediaFetcher
 from heliograph.store import accounts, claims, outbox
+from heliograph.store import compliance as compliance_store
 from heliograph.store import messages as store
 
 logger = logging.getLogger(__name__)
@@ -78,44 +79,46 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Rou
     now = ctx.now()
     async with ctx.db.transaction() as conn:
         claimed = await claims.claim_due_messages(conn, now, now + LEASE_SECONDS * 1_000_000, limit)
+        # a scheduled message's recipient may have opted out since it was accepted
+        scheduled = {(m["messaging_profile_id"], m["to_number"]) for m in claimed if m["send_at"] is not None}
+        blocked = await compliance_store.blocked_pairs(conn, scheduled)
     if not claimed:
         return Round(0)
-    expired = [m for m in claimed if m["valid_until"] is not None and m["valid_until"] < now]
-    awaiting = [m for m in claimed if m not in expired and _needs_media(m)]
-    ready = [m for m in claimed if m not in expired and m not in awaiting]
-    await _submit(ctx, carrier, ready, expired, now)
+    failed = []
+    for m in claimed:
+        if m["valid_until"] is not None and m["valid_until"] < now:
+            failed.append((m, message_error("40014", "The message was still queued at valid_until.")))
+        elif (m["messaging_profile_id"], m["to_number"]) in blocked and m["send_at"] is not None:
+            failed.append((m, message_error("40300", f"{m['to_number']} opted out before the scheduled send.")))
+    failed_ids = {m["id"] for m, _ in failed}
+    awaiting = [m for m in claimed if m["id"] not in failed_ids and _needs_media(m)]
+    ready = [m for m in claimed if m["id"] not in failed_ids and m not in awaiting]
+    await _submit(ctx, carrier, ready, failed, now)
     return Round(len(claimed), awaiting)
 
 
 async def submit_with_media(ctx: Context, carrier: Carrier, fetcher: MediaFetcher, rows: list[Row]) -> None:
     """Fetch each MMS's media (size, type, hash), then submit; media that cannot be used fails the message."""
     outcomes = await asyncio.gather(*(fetcher.fetch_all([m["url"] for m in r["media"]]) for r in rows), return_exceptions=True)
-    ready, failed = [], []
+    ready, unusable = [], []
     for row, outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, MediaError | TimeoutError):
             detail = str(outcome) or "Fetching the media timed out."
-            failed.append((row, detail))
+            unusable.append((row, detail))
             continue
         if isinstance(outcome, BaseException):
             logger.error("media fetch crashed", exc_info=outcome, extra={"message_id": row["id"]})
-            failed.append((row, "The media could not be fetched."))
+            unusable.append((row, "The media could not be fetched."))
             continue
         row["media"] = [
             {"url": m.url, "content_type": m.content_type, "size": m.size, "sha256": m.sha256} for m in outcome
         ]
         ready.append(row)
-    now = ctx.now()
-    changes, updated = [], []
-    for row, detail in failed:
-        change = _final(row, "sending_failed", now, [message_error("40009", detail)])
-        changes.append(change)
-        updated.append({**row, **change})
-    if changes:
-        await _commit_changes(ctx, updated, changes)
-    await _submit(ctx, carrier, ready, [], now)
+    failed = [(row, message_error("40009", detail)) for row, detail in unusable]
+    await _submit(ctx, carrier, ready, failed, ctx.now())
 
 
-async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], expired: list[Row], now: int) -> None:
+async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], failed: list[tuple[Row, Row]], now: int) -> None:
     try:
         results = await carrier.submit([submission(m) for m in ready]) if ready else []
     except Exception:
@@ -126,8 +129,8 @@ async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], expired: lis
     done = ctx.now()
     changes: list[Row] = []
     updated: list[Row] = []
-    for row in expired:
-        change = _final(row, "sending_failed", done, [message_error("40014", "The message was still queued at valid_until.")])
+    for row, error in failed:
+        change = _final(row, "sending_failed", done, [error])
         changes.append(change)
         updated.append({**row, **change})
     for row, result in zip(ready, results, strict=True):

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from heliograph.domain.errors import NotFound
+from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid, new_v1_secret
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
+from heliograph.store import compliance as compliance_store
 from heliograph.store.tables import messaging_profiles
 
 Row = dict[str, Any]
@@ -57,7 +58,21 @@ def merge_pool_settings(current: Row | None, patch: Row | None) -> Row | None:
     return {**POOL_DEFAULTS, **(current or {}), **patch}
 
 
+def _check_shortener_domain(ctx: Context, values: Row) -> None:
+    from heliograph.services.compliance import url_domains
+
+    settings = values.get("url_shortener_settings")
+    if settings and settings.get("domain") not in {d["url_domain"] for d in url_domains(ctx)}:
+        raise ValidationFailed(
+            f"The domain {settings.get('domain')!r} is not listed as a valid domain to be used with URL Shortener "
+            "(see GET /v2/messaging_url_domains).",
+            code="40327",
+            pointer="/url_shortener_settings/domain",
+        )
+
+
 async def create_profile(ctx: Context, org_id: str, values: Row) -> Row:
+    _check_shortener_domain(ctx, values)
     now = ctx.now()
     row = {
         **DEFAULTS,
@@ -106,6 +121,7 @@ async def update_profile(ctx: Context, org_id: str, profile_id: str, values: Row
         if row is None:
             raise NotFound(f"Messaging profile {profile_id} was not found.")
         changes = _normalise(values)
+        _check_shortener_domain(ctx, changes)
         if "number_pool_settings" in changes:
             changes["number_pool_settings"] = merge_pool_settings(
                 row["number_pool_settings"], changes["number_pool_settings"]
@@ -125,6 +141,7 @@ async def delete_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
         if row is None:
             raise NotFound(f"Messaging profile {profile_id} was not found.")
         await store.forget_sticky_senders(conn, profile_id=profile_id)
+        await compliance_store.delete_profile_rules(conn, profile_id)
         await store.delete_profile(conn, org_id, profile_id, ctx.now())
     return row
 

@@ -55,7 +55,7 @@ def invalid_from(detail: str | None = None) -> MessagingRejected:
     )
 
 
-def _number_sender(number: Row, profile: Row) -> Sender:
+def for_number(number: Row, profile: Row) -> Sender:
     return Sender(
         number=number["phone_number"],
         kind=number["type"],
@@ -77,7 +77,7 @@ async def phone_number(conn, caller: Caller, e164: str) -> Sender:  # noqa: ANN0
         raise MessagingRejected(
             f"The sending number {e164} is in a temporarily unusable or pending state.", code="40320", pointer="/from"
         )
-    return _number_sender(number, profile)
+    return for_number(number, profile)
 
 
 async def short_code(conn, caller: Caller, code: str) -> Sender:  # noqa: ANN001
@@ -152,7 +152,7 @@ async def pool(ctx: Context, conn, profile: Row, to: str) -> Sender:  # noqa: AN
     if chosen is None:
         raise none_usable
     row = next(r for r in rows if r["phone_number"] == chosen.phone_number)
-    sender = _number_sender(row, profile)
+    sender = for_number(row, profile)
     sender.remember_sticky = bool(settings.get("sticky_sender"))
     return sender
 

@@ -18,12 +18,13 @@ from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
-from heliograph.services import senders, views
+from heliograph.services import compliance, links, senders, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
-from heliograph.store.tables import messages
+from heliograph.store import compliance as compliance_store
+from heliograph.store.tables import messages, short_links
 
 Row = dict[str, Any]
 
@@ -279,6 +280,7 @@ class Draft:
     row: Row
     sender: senders.Sender
     statements: list = field(default_factory=list)
+    extra_rows: list = field(default_factory=list)  # (table, row) pairs committed with the message
 
 
 def build_row(
@@ -359,6 +361,7 @@ async def commit(ctx: Context, drafts: list[Draft], wire: Row, idempotency: Idem
     intent = WriteIntent(rows=[(messages, d.row) for d in drafts])
     for draft in drafts:
         intent.statements.extend(draft.statements)
+        intent.rows.extend(draft.extra_rows)
     if idempotency is not None:
         intent.idempotency = {
             "organization_id": idempotency.organization_id,
@@ -411,8 +414,11 @@ async def send(
                 "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).", code="40304"
             )
         sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
+        opted_out = await compliance_store.opted_out(conn, sender.profile["id"], [to])
     destination = destination_info(to, sender)
     check_policy(caller, sender, to, destination)
+    if opted_out:
+        raise compliance.blocked(sender.number, to)
     if message_type == "MMS" and not _mms_allowed(sender, destination):
         if not sender.profile["mms_fall_back_to_sms"] or sender.kind == "alphanumeric":
             raise MessagingRejected(
@@ -423,9 +429,14 @@ async def send(
         # the profile asks for SMS instead: the media links travel in the text
         text = "\n".join(filter(None, [subject, text, *media_urls]))
         message_type, media_urls, subject = "SMS", [], None
-    encoded = _encode(ctx, body, sender.profile, message_type, text)
+    rewritten, replacements = links.rewrite(ctx, sender.profile, text)
+    encoded = _encode(ctx, body, sender.profile, message_type, rewritten)
     row = build_row(ctx, caller, body, sender, to, destination, message_type, text, subject, media_urls, encoded, send_at)
-    draft = Draft(row, sender)
+    if replacements:
+        # the recipient gets the short links; the API keeps the text as written
+        row["transmitted_text"] = encoded.transmitted
+        row["num_chars"] = len(text or "")
+    draft = Draft(row, sender, extra_rows=[(short_links, r) for r in links.link_rows(row, sender.profile, replacements)])
     if sender.remember_sticky:
         draft.statements.append(_sticky_statement(sender, to, row["received_at"]))
     await pace(ctx, draft)
@@ -455,6 +466,8 @@ async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: I
         if not phone.is_e164(sender_value):
             raise senders.invalid_from("Group MMS must be sent from a long code or toll-free number.")
         sender = await senders.phone_number(conn, caller, sender_value)
+    async with ctx.db.read() as conn:
+        await compliance.check_not_opted_out(conn, sender.profile["id"], sender.number, recipients)
     group_id = new_uuid()
     drafts = []
     for i, to in enumerate(recipients):

@@ -86,6 +86,10 @@ def message(row: Row) -> dict[str, Any]:
     extra = row.get("extra") or {}
     if "whatsapp_message" in extra:
         wire["body"] = extra["whatsapp_message"]
+    if not outbound:
+        wire["cost_breakdown"] = None
+        if "autoresponse_type" in extra:
+            wire["autoresponse_type"] = extra["autoresponse_type"]
     return wire
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone
 from heliograph.domain.errors import ValidationFailed
-from heliograph.services import senders, sending, views
+from heliograph.services import compliance, senders, sending, views
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
@@ -63,6 +63,8 @@ async def send(
     sender = senders.Sender(sender_number, number["type"], profile, number["country_code"], list(number["tags"] or []))
     destination = sending.destination_info(to, sender)
     sending.check_policy(caller, sender, to, destination)
+    async with ctx.db.read() as conn:
+        await compliance.check_not_opted_out(conn, profile["id"], sender_number, [to])
     text = display_text(content)
     encoded = enc.EncodedText(text, text, "UTF-8", 1, len(text.encode()), len(text), False, 0)
     row = sending.build_row(ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None)

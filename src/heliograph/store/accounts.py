@@ -97,6 +97,7 @@ async def delete_profile(conn: AsyncConnection, org_id: str, profile_id: str, no
             .where(table.c.organization_id == org_id, table.c.messaging_profile_id == profile_id)
             .values(messaging_profile_id=None, updated_at=now)
         )
+    await conn.execute(alphanumeric_sender_ids.delete().where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id))
     await conn.execute(messaging_profiles.delete().where(messaging_profiles.c.id == profile_id))
 
 

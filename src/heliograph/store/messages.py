@@ -112,3 +112,12 @@ async def group_messages(conn: AsyncConnection, org_id: str, group_id: str) -> l
         .order_by(messages.c.received_at, messages.c.id)
     )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def mark_webhook_delivered(conn: AsyncConnection, message_ids: list[str]) -> None:
+    """Inbound messages whose message.received webhook was accepted report `webhook_delivered`."""
+    await conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(message_ids), messages.c.direction == "inbound")
+        .values(status="webhook_delivered")
+    )

@@ -133,6 +133,44 @@ sticky_senders = Table(
     Column("last_used_at", Time, nullable=False),
 )
 
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("messaging_profile_id", String(36), primary_key=True),
+    Column("recipient", String(32), primary_key=True),  # the end user who opted out (`to` in the API)
+    Column("organization_id", String(36), nullable=False, index=True),
+    Column("from_number", String(32), nullable=False),  # our number that received the keyword
+    Column("keyword", String(64)),
+    Column("created_at", Time, nullable=False),
+)
+
+autoresp_configs = Table(
+    "autoresp_configs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organization_id", String(36), nullable=False),
+    Column("messaging_profile_id", String(36), nullable=False, index=True),
+    Column("op", String(8), nullable=False),  # start | stop | info
+    Column("keywords", JSON, nullable=False),
+    Column("country_code", String(2), nullable=False),
+    Column("resp_text", Text),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+)
+
+short_links = Table(
+    "short_links",
+    metadata,
+    Column("token", String(32), primary_key=True),
+    Column("organization_id", String(36), nullable=False),
+    Column("messaging_profile_id", String(36)),
+    Column("message_id", String(36), nullable=False),
+    Column("recipient", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("send_webhooks", Boolean, nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
 number_orders = Table(
     "number_orders",
     metadata,
@@ -279,4 +317,7 @@ __all__ = [
     "idempotency_keys",
     "alphanumeric_sender_ids",
     "sticky_senders",
+    "opt_outs",
+    "autoresp_configs",
+    "short_links",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from heliograph.services import signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import claims, outbox
+from heliograph.store import messages as message_store
 from heliograph.store.tables import organizations
 
 logger = logging.getLogger(__name__)
@@ -181,8 +182,15 @@ class WebhookSender:
                 for r in batch
             ]
             try:
+                received = [
+                    r.event["message_id"]
+                    for r in batch
+                    if r.delivered and r.event["event_type"] == "message.received" and r.event["message_id"]
+                ]
                 async with self._ctx.db.transaction() as conn:
                     await outbox.record_attempts(conn, [webhooks.attempt_row(r) for r in batch], outcomes)
+                    if received:
+                        await message_store.mark_webhook_delivered(conn, received)
             except Exception:
                 # the leases will expire and the events be attempted again: at-least-once, never lost
                 logger.exception("recording webhook attempts failed", extra={"action": "webhook_record"})

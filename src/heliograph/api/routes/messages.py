@@ -7,15 +7,13 @@ from starlette.responses import Response
 
 from heliograph.api.auth import caller_of
 from heliograph.api.responses import json_response, raw_json_response
-from heliograph.api.validation import camel_case_hints, json_object, warn
-from heliograph.domain.errors import NotFound
-from heliograph.domain.ids import is_uuid
 from heliograph.api.schemas.whatsapp import WhatsappRequest
-from heliograph.api.validation import validate
-from heliograph.domain.errors import ValidationFailed
+from heliograph.api.validation import camel_case_hints, json_object, validate, warn
+from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.ids import is_uuid
 from heliograph.services import idempotency, messages_query, sending, whatsapp
-from heliograph.services.sending import IdempotencyRecord
 from heliograph.services.committer import DuplicateIdempotencyKey
+from heliograph.services.sending import IdempotencyRecord
 
 router = APIRouter()
 

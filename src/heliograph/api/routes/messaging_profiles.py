@@ -9,7 +9,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.schemas.profiles import ProfileCreate, ProfileUpdate, values
-from heliograph.api.validation import camel_case_hints, json_object, validate, warn
+from heliograph.api.validation import json_object, validate_with_hints
 from heliograph.services import profiles, views
 
 router = APIRouter()
@@ -37,10 +37,8 @@ async def list_profiles(request: Request) -> Response:
 async def create_profile(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     caller = caller_of(request)
-    body = await json_object(request)
-    model = validate(ProfileCreate, body)
+    model, headers = validate_with_hints(request, ProfileCreate, await json_object(request))
     row = await profiles.create_profile(ctx, caller.organization_id, values(model))
-    headers = warn(request, camel_case_hints(body, ProfileCreate.model_fields))
     return json_response({"data": views.profile(row)}, headers=headers)
 
 
@@ -55,10 +53,8 @@ async def retrieve_profile(profile_id: str, request: Request) -> Response:
 async def update_profile(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     caller = caller_of(request)
-    body = await json_object(request)
-    model = validate(ProfileUpdate, body)
+    model, headers = validate_with_hints(request, ProfileUpdate, await json_object(request))
     row = await profiles.update_profile(ctx, caller.organization_id, profile_id, values(model))
-    headers = warn(request, camel_case_hints(body, ProfileUpdate.model_fields))
     return json_response({"data": views.profile(row)}, headers=headers)
 
 

@@ -1,0 +1,47 @@
+"""/v2/messaging_optouts and /v2/messaging_url_domains."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from heliograph.api.auth import caller_of
+from heliograph.api.pagination import page_of
+from heliograph.api.responses import json_response
+from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.times import parse_iso
+from heliograph.services import compliance
+from heliograph.store.tables import opt_outs
+
+router = APIRouter()
+
+
+@router.get("/messaging_optouts", summary="List opt-outs")
+async def list_optouts(request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    page = page_of(request)
+    q = request.query_params
+    filters = []
+    if q.get("filter[messaging_profile_id]"):
+        filters.append(opt_outs.c.messaging_profile_id == q["filter[messaging_profile_id]"])
+    if q.get("filter[from]"):
+        filters.append(opt_outs.c.from_number == q["filter[from]"])
+    for name, op in (("created_at[gte]", "gte"), ("created_at[lte]", "lte")):
+        if q.get(name):
+            try:
+                when = parse_iso(q[name])
+            except ValueError:
+                raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+            filters.append(opt_outs.c.created_at >= when if op == "gte" else opt_outs.c.created_at <= when)
+    redact = q.get("redaction_enabled", "false").lower() == "true"
+    rows, total = await compliance.list_opt_outs(ctx, caller_of(request).organization_id, filters, page.offset, page.size)
+    return json_response(page.body([compliance.opt_out_view(r, redact=redact) for r in rows], total))
+
+
+@router.get("/messaging_url_domains", summary="List the domains usable by the link shortener")
+async def list_url_domains(request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    caller_of(request)
+    page = page_of(request)
+    domains = compliance.url_domains(ctx)
+    return json_response(page.body(domains[page.offset : page.offset + page.size], len(domains)))
