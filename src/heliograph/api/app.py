@@ -13,15 +13,18 @@ from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
     alphanumeric_sender_ids,
     autoresp_configs,
+    hosted_numbers,
     links,
     messages,
     messaging_profiles,
+    metrics,
     number_orders,
     ops,
     optouts,
     phone_numbers,
     sandbox,
     short_codes,
+    webhook_deliveries,
 )
 from heliograph.bootstrap import Heliograph
 from heliograph.services.idempotency import InFlight
@@ -29,12 +32,15 @@ from heliograph.services.idempotency import InFlight
 ROUTERS = (
     ("/v2", messages.router, "messages"),
     ("/v2", messaging_profiles.router, "messaging profiles"),
+    ("/v2", metrics.router, "metrics"),
     ("/v2", phone_numbers.router, "phone numbers"),
+    ("/v2", hosted_numbers.router, "messaging hosted numbers"),
     ("/v2", short_codes.router, "short codes"),
     ("/v2", alphanumeric_sender_ids.router, "alphanumeric sender IDs"),
     ("/v2", autoresp_configs.router, "auto-response configs"),
     ("/v2", optouts.router, "opt-outs and URL domains"),
     ("/v2", number_orders.router, "number orders"),
+    ("/v2", webhook_deliveries.router, "webhook deliveries"),
     ("/sandbox/v1", sandbox.router, "sandbox"),
     ("", ops.router, "operations"),
     ("", links.router, "short links"),  # last: it matches any /<prefix>/<token>

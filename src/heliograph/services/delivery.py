@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from heliograph.carriers.base import Carrier, DeliveryReport
-from heliograph.services import inbound
+from heliograph.services import inbound, metrics
 from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
 from heliograph.store import accounts, outbox
@@ -30,13 +30,14 @@ async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
     async with ctx.db.transaction() as conn:
         rows = {r["id"]: r for r in await store.get_messages(conn, [rep.message_id for rep in reports])}
         profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
-        changes, events, copies = [], [], []
+        changes, events, copies, transitions = [], [], [], []
         for report in reports:
             row = rows.get(report.message_id)
             if row is None or row["status"] != "sent":
                 continue
             errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
             change = {"id": row["id"], "status": report.status, "completed_at": report.at_us, "errors": errors}
+            transitions.append(({"status": row["status"]}, row))
             row.update(change)
             changes.append(change)
             events.append(message_event(row, profiles.get(row["messaging_profile_id"])))
@@ -59,6 +60,7 @@ async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
         replies = await _deliver_on_net(ctx, conn, copies, events)
         await store.update_many(conn, changes)
         await outbox.add_events(conn, events)
+        await metrics.record(conn, transitions)
         if copies:
             await conn.execute(handset_messages.insert(), copies)
     if events:

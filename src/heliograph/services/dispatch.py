@@ -10,7 +10,7 @@ from typing import Any
 
 from heliograph.carriers.base import Carrier, Submission, SubmitResult
 from heliograph.domain.errors import DELIVERY_ERROR_TITLES
-from heliograph.services import views, webhooks
+from heliograph.services import metrics, views, webhooks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaError, MediaFetcher
 from heliograph.store import accounts, claims, outbox
@@ -186,6 +186,7 @@ async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) 
         await store.update_many(conn, [{k: c[k] for k in ("id", *_CHANGE_KEYS)} for c in changes])
         events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]
         await outbox.add_events(conn, events)
+        await metrics.record(conn, [({"status": "sending"}, m) for m in updated])
     ctx.wakeups.webhooks.set()
 
 

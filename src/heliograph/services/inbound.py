@@ -16,7 +16,7 @@ from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
-from heliograph.services import senders, sending, views, webhooks
+from heliograph.services import metrics, senders, sending, views, webhooks
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
@@ -123,6 +123,7 @@ async def process(
     if profile is not None and not media_urls:
         await _keywords(ctx, conn, receiver, row, outcome, remote.country, now)
     await conn.execute(messages.insert(), [row] + outcome.replies)
+    await metrics.record(conn, [], [row])
     event = webhooks.new_event(
         organization_id=receiver.organization_id,
         event_type="message.received",

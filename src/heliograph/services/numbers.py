@@ -191,11 +191,22 @@ async def update_order(ctx: Context, org_id: str, order_id: str, values: Row) ->
 # --- phone-number messaging settings ----------------------------------------------------------------
 
 
-async def get_number(ctx: Context, org_id: str, id_or_e164: str) -> Row:
+async def get_number(ctx: Context, org_id: str, id_or_e164: str, *, hosted: bool = False) -> Row:
     async with ctx.db.read() as conn:
         row = await store.get_number(conn, org_id, id_or_e164)
-    if row is None:
-        raise NotFound(f"Phone number {id_or_e164} was not found.")
+    if row is None or (hosted and not row["hosted"]):
+        raise NotFound(f"{'Hosted number' if hosted else 'Phone number'} {id_or_e164} was not found.")
+    return row
+
+
+async def delete_hosted(ctx: Context, org_id: str, id_or_e164: str) -> Row:
+    """Stop hosting a number's messaging here: the number leaves the account."""
+    async with ctx.db.transaction() as conn:
+        row = await store.get_number(conn, org_id, id_or_e164)
+        if row is None or not row["hosted"]:
+            raise NotFound(f"Hosted number {id_or_e164} was not found.")
+        await store.forget_sticky_senders(conn, number=row["phone_number"])
+        await conn.execute(phone_numbers.delete().where(phone_numbers.c.id == row["id"]))
     return row
 
 

@@ -150,3 +150,15 @@ async def profile_numbers(ctx: Context, org_id: str, profile_id: str, offset: in
     await get_profile(ctx, org_id, profile_id)
     async with ctx.db.read() as conn:
         return await store.list_numbers(conn, org_id, profile_id=profile_id, offset=offset, limit=limit)
+
+
+async def regenerate_secret(ctx: Context, org_id: str, profile_id: str) -> Row:
+    """A new v1_secret; the old one stops matching at once."""
+    async with ctx.db.transaction() as conn:
+        row = await store.get_profile(conn, org_id, profile_id)
+        if row is None:
+            raise NotFound(f"Messaging profile {profile_id} was not found.")
+        changes = {"v1_secret": new_v1_secret(), "updated_at": max(ctx.now(), row["updated_at"] + 1)}
+        await store.update_profile(conn, profile_id, changes)
+        row.update(changes)
+    return row

@@ -205,3 +205,18 @@ def handset_message(row: Row) -> dict[str, Any]:
         "parts": row["parts"],
         "received_at": iso(row["received_at"]),
     }
+
+
+def hosted_number_deletion(row: Row) -> dict[str, Any]:
+    """MessagingHostedNumberOrder, as DELETE /messaging_hosted_numbers/{id} answers."""
+    from heliograph.domain.ids import new_uuid
+
+    return {
+        "id": new_uuid(),
+        "record_type": "messaging_hosted_number_order",
+        "messaging_profile_id": row["messaging_profile_id"],
+        "status": "deleted",
+        "phone_numbers": [
+            {"id": row["id"], "phone_number": row["phone_number"], "record_type": "messaging_hosted_number", "status": "deleted"}
+        ],
+    }

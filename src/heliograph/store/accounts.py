@@ -299,3 +299,15 @@ async def forget_sticky_senders(conn: AsyncConnection, *, profile_id: str | None
         await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id))
     if number is not None:
         await conn.execute(t.delete().where(t.c.phone_number == number))
+
+
+async def number_counts(conn: AsyncConnection, profile_ids: list[str]) -> dict[str, int]:
+    """Phone numbers currently assigned, per profile."""
+    if not profile_ids:
+        return {}
+    query = (
+        select(phone_numbers.c.messaging_profile_id, func.count())
+        .where(phone_numbers.c.messaging_profile_id.in_(profile_ids))
+        .group_by(phone_numbers.c.messaging_profile_id)
+    )
+    return {p: n for p, n in (await conn.execute(query)).all()}

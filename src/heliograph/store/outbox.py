@@ -42,3 +42,42 @@ async def record_attempts(conn: AsyncConnection, attempts: list[Row], outcomes: 
 async def events_for_message(conn: AsyncConnection, message_id: str) -> list[Row]:
     query = select(webhook_events).where(webhook_events.c.message_id == message_id)
     return [dict(r) for r in (await conn.execute(query.order_by(webhook_events.c.occurred_at))).mappings()]
+
+
+async def list_delivered_events(
+    conn: AsyncConnection, org_id: str, filters: list, offset: int, limit: int
+) -> tuple[list[Row], int]:
+    """Events with at least one attempt, oldest first (new rows land on the last page)."""
+    from sqlalchemy import func
+
+    where = [webhook_events.c.organization_id == org_id, webhook_events.c.attempts > 0, *filters]
+    total = (await conn.execute(select(func.count()).select_from(webhook_events).where(*where))).scalar_one()
+    query = (
+        select(webhook_events)
+        .where(*where)
+        .order_by(webhook_events.c.first_attempt_at, webhook_events.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()], total
+
+
+async def get_event(conn: AsyncConnection, org_id: str, event_id: str) -> Row | None:
+    query = select(webhook_events).where(webhook_events.c.id == event_id, webhook_events.c.organization_id == org_id)
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def attempts_of(conn: AsyncConnection, event_ids: list[str]) -> dict[str, list[Row]]:
+    """Attempts per event, most recent first."""
+    out: dict[str, list[Row]] = {i: [] for i in event_ids}
+    if not event_ids:
+        return out
+    query = (
+        select(webhook_attempts)
+        .where(webhook_attempts.c.event_id.in_(event_ids))
+        .order_by(webhook_attempts.c.attempt.desc(), webhook_attempts.c.id.desc())
+    )
+    for r in (await conn.execute(query)).mappings():
+        out[r["event_id"]].append(dict(r))
+    return out

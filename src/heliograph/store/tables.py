@@ -171,6 +171,31 @@ short_links = Table(
     Column("created_at", Time, nullable=False),
 )
 
+# Metrics rollups: counters per profile, 5-minute bucket and sender type, kept in the same transactions
+# as the state changes they count, so the metrics endpoints never scan messages.
+profile_rollups = Table(
+    "profile_rollups",
+    metadata,
+    Column("messaging_profile_id", String(36), primary_key=True),
+    Column("bucket", Time, primary_key=True),  # start of the 5-minute bucket
+    Column("label", String(16), primary_key=True),  # longcode | tollfree | shortcode | alphanumeric
+    Column("attempted", Integer, nullable=False, default=0),
+    Column("sent", Integer, nullable=False, default=0),
+    Column("delivered", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("received", Integer, nullable=False, default=0),
+    Column("spend_micros", BigInteger, nullable=False, default=0),  # USD millionths
+)
+
+profile_error_rollups = Table(
+    "profile_error_rollups",
+    metadata,
+    Column("messaging_profile_id", String(36), primary_key=True),
+    Column("bucket", Time, primary_key=True),
+    Column("code", String(8), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+)
+
 number_orders = Table(
     "number_orders",
     metadata,
@@ -320,4 +345,6 @@ __all__ = [
     "opt_outs",
     "autoresp_configs",
     "short_links",
+    "profile_rollups",
+    "profile_error_rollups",
 ]

@@ -1,0 +1,62 @@
+"""/v2/messaging_hosted_numbers: numbers whose messaging is hosted here (voice elsewhere)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from heliograph.api.auth import caller_of
+from heliograph.api.pagination import page_of
+from heliograph.api.responses import json_response
+from heliograph.api.routes.phone_numbers import NumberUpdate
+from heliograph.api.validation import json_object, validate
+from heliograph.domain.errors import ValidationFailed
+from heliograph.services import numbers, views
+
+router = APIRouter()
+
+
+@router.get("/messaging_hosted_numbers", summary="List messaging hosted numbers")
+async def list_hosted(request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    page = page_of(request)
+    q = request.query_params
+    sort = q.get("sort[phone_number]")
+    if sort is not None and sort not in ("asc", "desc"):
+        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
+    exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
+    rows, total = await numbers.list_numbers(
+        ctx,
+        caller_of(request).organization_id,
+        profile_id=q.get("filter[messaging_profile_id]"),
+        phone_numbers_in=[p.strip() for p in exact.split(",")] if exact else None,
+        contains=q.get("filter[phone_number][contains]"),
+        hosted=True,
+        sort_desc=None if sort is None else sort == "desc",
+        offset=page.offset,
+        limit=page.size,
+    )
+    return json_response(page.body([views.phone_number(r) for r in rows], total))
+
+
+@router.get("/messaging_hosted_numbers/{number_id}", summary="Retrieve a messaging hosted number")
+async def retrieve_hosted(number_id: str, request: Request) -> Response:
+    row = await numbers.get_number(request.app.state.heliograph.ctx, caller_of(request).organization_id, number_id, hosted=True)
+    return json_response({"data": views.phone_number(row)})
+
+
+@router.patch("/messaging_hosted_numbers/{number_id}", summary="Update a messaging hosted number")
+async def update_hosted(number_id: str, request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    body = validate(NumberUpdate, await json_object(request))
+    org_id = caller_of(request).organization_id
+    await numbers.get_number(ctx, org_id, number_id, hosted=True)
+    row = await numbers.update_number(ctx, org_id, number_id, body.model_dump(exclude_unset=True))
+    return json_response({"data": views.phone_number(row)})
+
+
+@router.delete("/messaging_hosted_numbers/{number_id}", summary="Delete a messaging hosted number")
+async def delete_hosted(number_id: str, request: Request) -> Response:
+    ctx = request.app.state.heliograph.ctx
+    row = await numbers.delete_hosted(ctx, caller_of(request).organization_id, number_id)
+    return json_response({"data": views.hosted_number_deletion(row)})
