@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from heliograph.carriers.base import ReportSink, Submission, SubmitResult
 from heliograph.clock import FrozenClock
 from heliograph.services import accounts
 from heliograph.settings import Settings
+from heliograph.store.engine import Database
 from heliograph.store.migrate import upgrade
 
 START = 1_800_000_000_000_000  # 2027-01-15T08:00:00Z, in microseconds
@@ -64,11 +66,27 @@ class World:
         return accounts.Caller(self.account.organization["id"], "test", True)
 
 
-@pytest.fixture
-async def world(tmp_path) -> AsyncIterator[World]:
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("HELIOGRAPH_TEST_DATABASE_URL") else [])
+
+
+async def _reset_postgres(url: str) -> None:
+    """An empty public schema, so every test migrates from nothing."""
+    db = Database(url)
+    async with db.transaction() as conn:
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
+    await db.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+async def world(request, tmp_path) -> AsyncIterator[World]:
     clock = FrozenClock(START)
     carrier = RecordingCarrier(clock)
-    settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0)
+    database_url = None
+    if request.param == "postgresql":
+        database_url = os.environ["HELIOGRAPH_TEST_DATABASE_URL"]
+        await _reset_postgres(database_url)
+    settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0, database_url=database_url)
     hg = build(settings, clock=clock, carrier=carrier)
     await upgrade(hg.ctx.db)
     account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS")

@@ -78,7 +78,7 @@ async def list_profiles(
     query = (
         select(messaging_profiles)
         .where(*where)
-        .order_by(messaging_profiles.c.created_at.desc(), messaging_profiles.c.id)
+        .order_by(messaging_profiles.c.created_at, messaging_profiles.c.id)  # oldest first: new rows land on the last page
         .offset(offset)
         .limit(limit)
     )
@@ -225,7 +225,7 @@ async def list_orders(
     query = (
         select(number_orders)
         .where(*where)
-        .order_by(number_orders.c.created_at.desc(), number_orders.c.id)
+        .order_by(number_orders.c.created_at, number_orders.c.id)
         .offset(offset)
         .limit(limit)
     )

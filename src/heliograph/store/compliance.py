@@ -49,7 +49,7 @@ async def list_opt_outs(conn: AsyncConnection, org_id: str, filters: list, offse
     query = (
         select(opt_outs)
         .where(*where)
-        .order_by(opt_outs.c.created_at.desc(), opt_outs.c.recipient)
+        .order_by(opt_outs.c.created_at, opt_outs.c.messaging_profile_id, opt_outs.c.recipient)
         .offset(offset)
         .limit(limit)
     )

@@ -69,7 +69,9 @@ async def delete_profile(profile_id: str, request: Request) -> Response:
 async def profile_phone_numbers(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     page = page_of(request)
-    rows, total = await profiles.profile_numbers(ctx, caller_of(request).organization_id, profile_id, page.offset, page.size)
+    rows, total = await profiles.profile_numbers(
+        ctx, caller_of(request).organization_id, profile_id, page.offset, page.size
+    )
     return json_response(page.body([views.phone_number(r) for r in rows], total))
 
 
@@ -82,12 +84,19 @@ async def profile_short_codes(profile_id: str, request: Request) -> Response:
     await profiles.get_profile(ctx, caller.organization_id, profile_id)
     page = page_of(request)
     rows, total = await numbers.list_short_codes(
-        ctx, caller.organization_id, profile_id=profile_id, unassigned=False, offset=page.offset, limit=page.size
+        ctx,
+        caller.organization_id,
+        profile_id=profile_id,
+        unassigned=False,
+        offset=page.offset,
+        limit=page.size,
     )
     return json_response(page.body([views.short_code(r) for r in rows], total))
 
 
-@router.post("/messaging_profiles/{profile_id}/actions/regenerate_secret", summary="Regenerate the profile's v1 secret")
+@router.post(
+    "/messaging_profiles/{profile_id}/actions/regenerate_secret", summary="Regenerate the profile's v1 secret"
+)
 async def regenerate_secret(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     row = await profiles.regenerate_secret(ctx, caller_of(request).organization_id, profile_id)
