@@ -42,7 +42,8 @@ def error_response(error: HeliographError, headers: dict[str, str] | None = None
 def install(app: FastAPI) -> None:
     @app.exception_handler(HeliographError)
     async def _heliograph(request: Request, exc: HeliographError) -> Response:
-        return error_response(exc, getattr(exc, "headers", None))
+        # a refused request is where a sandbox hint (x-heliograph-warning) helps most
+        return error_response(exc, getattr(request.state, "warning_headers", None))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

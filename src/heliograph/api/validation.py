@@ -66,7 +66,9 @@ def warn(request: Request, hints: list[str]) -> dict[str, str]:
         return {}
     for hint in hints:
         logger.warning("likely mistake in request: %s", hint, extra={"path": request.url.path})
-    return {WARNING_HEADER: "; ".join(hints)}
+    headers = {WARNING_HEADER: "; ".join(hints)}
+    request.state.warning_headers = headers  # error responses carry the hint too (api/errors.py)
+    return headers
 
 
 _CODES = {
