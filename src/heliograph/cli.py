@@ -17,9 +17,16 @@ from rich.console import Console
 from heliograph import logs
 from heliograph.settings import Settings
 
-app = typer.Typer(help="Heliograph: the Telnyx Messaging API v2, self-hosted.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Heliograph: the Telnyx Messaging API v2, self-hosted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 numbers_app = typer.Typer(help="Manage the sandbox account's numbers.", no_args_is_help=True)
 app.add_typer(numbers_app, name="numbers")
+accounts_app = typer.Typer(help="Organizations and API keys (gateway administration).", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
 
 logger = logging.getLogger("heliograph")
 err = Console(stderr=True)
@@ -49,12 +56,18 @@ async def _prepare(settings: Settings):  # noqa: ANN202
     from heliograph.services import accounts
     from heliograph.store.migrate import upgrade
 
+    if hg_is_sqlite(settings):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     hg = build(settings)
     await upgrade(hg.ctx.db)
     account = None
     if settings.mode == "sandbox":
         account = await accounts.bootstrap_sandbox(hg.ctx, settings.api_key)
     return hg, account
+
+
+def hg_is_sqlite(settings: Settings) -> bool:
+    return settings.resolved_database_url().startswith("sqlite")
 
 
 def _banner(settings: Settings, account: Any) -> None:
@@ -146,6 +159,9 @@ def info(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json
     """Print the sandbox account: API base URL, organization, public key, default profile, numbers. No secrets."""
     settings = _settings(data_dir=data_dir)
     logs.configure("warning", settings.log_format)
+    if hg_is_sqlite(settings) and not (settings.data_dir / "heliograph.db").exists():
+        err.print(f"No sandbox account in {settings.data_dir}; start `heliograph serve` once first.")
+        raise typer.Exit(1)
 
     async def main() -> dict[str, Any]:
         from heliograph.bootstrap import build
@@ -248,6 +264,81 @@ def inbound(
             await hg.ctx.db.dispose()
 
     print(json.dumps(asyncio.run(main())))
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run only the background workers (dispatch, receipts, webhooks): scale them apart from the API."""
+    import signal
+
+    settings = _settings(data_dir=data_dir)
+    logs.configure(settings.log_level, settings.log_format)
+    if settings.mode == "sandbox":
+        err.print("[red]`heliograph worker` is for gateway mode; `heliograph serve` already runs the sandbox's workers.[/red]")
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        hg, _ = await _prepare(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await hg.start()
+        logger.info("worker running", extra={"action": "worker_start"})
+        await stop.wait()
+        await hg.stop()
+
+    _run(main())
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Argument(help="Organization name.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Create an organization with an API key (shown once), a signing key pair and a default profile."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure("warning", settings.log_format)
+
+    async def main() -> dict[str, Any]:
+        from heliograph.services import accounts, profiles
+
+        hg, _ = await _prepare(settings)
+        try:
+            org = await accounts.create_organization(hg.ctx, name)
+            key = await accounts.add_api_key(hg.ctx, org["id"])
+            profile = await profiles.create_profile(hg.ctx, org["id"], {"name": "Default", "whitelisted_destinations": ["*"]})
+            return {"organization_id": org["id"], "api_key": key, "public_key": org["public_key"], "messaging_profile_id": profile["id"]}
+        finally:
+            await hg.ctx.db.dispose()
+
+    print(json.dumps(asyncio.run(main())))
+
+
+@accounts_app.command("add-key")
+def accounts_add_key(
+    organization_id: Annotated[str, typer.Argument(help="Organization id.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Add another API key to an organization (shown once)."""
+    settings = _settings(data_dir=data_dir)
+    logs.configure("warning", settings.log_format)
+
+    async def main() -> str:
+        from heliograph.services import accounts
+        from heliograph.store import accounts as store
+
+        hg, _ = await _prepare(settings)
+        try:
+            async with hg.ctx.db.read() as conn:
+                if await store.get_organization(conn, organization_id) is None:
+                    err.print(f"[red]No organization {organization_id}.[/red]")
+                    raise typer.Exit(1)
+            return await accounts.add_api_key(hg.ctx, organization_id)
+        finally:
+            await hg.ctx.db.dispose()
+
+    print(json.dumps({"organization_id": organization_id, "api_key": asyncio.run(main())}))
 
 
 @app.command()

@@ -6,6 +6,7 @@ carrier, and a sent message whose receipt never comes becomes `delivery_unconfir
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,17 +23,31 @@ logger = logging.getLogger(__name__)
 Row = dict[str, Any]
 _FINAL_KEYS = ("status", "completed_at", "errors")
 
+# A receipt can overtake the dispatcher's `sent` commit (the carrier answers at once); it is tried
+# again until that commit lands, for at most the dispatcher's lease (then the message is resubmitted).
+_EARLY_RETRY_SECONDS = 0.05
+_EARLY_RETRIES = 600
+_deferred: set[asyncio.Task] = set()
+
 
 async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
     """Apply receipts; duplicates and receipts for messages already final are ignored."""
+    return await _record(ctx, reports, _EARLY_RETRIES)
+
+
+async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int) -> int:
     if not reports:
         return 0
+    early: list[DeliveryReport] = []
     async with ctx.db.transaction() as conn:
         rows = {r["id"]: r for r in await store.get_messages(conn, [rep.message_id for rep in reports])}
         profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
         changes, events, copies, transitions = [], [], [], []
         for report in reports:
             row = rows.get(report.message_id)
+            if row is not None and row["status"] == "sending":
+                early.append(report)
+                continue
             if row is None or row["status"] != "sent":
                 continue
             errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
@@ -67,7 +82,27 @@ async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
         ctx.wakeups.webhooks.set()
     if replies:
         ctx.wakeups.dispatcher.set()
+    if early and retries_left > 0:
+        _retry_later(ctx, early, retries_left - 1)
     return len(changes)
+
+
+def _retry_later(ctx: Context, reports: list[DeliveryReport], retries_left: int) -> None:
+    """Held in memory only: after a crash such a message is still `sending` and is submitted again,
+    which brings a fresh receipt."""
+
+    async def again() -> None:
+        await asyncio.sleep(_EARLY_RETRY_SECONDS)
+        try:
+            await _record(ctx, reports, retries_left)
+        except Exception:
+            logger.exception("recording early receipts failed; retrying", extra={"action": "receipts"})
+            if retries_left > 0:
+                _retry_later(ctx, reports, retries_left - 1)
+
+    task = asyncio.get_running_loop().create_task(again(), name="early-receipts")
+    _deferred.add(task)
+    task.add_done_callback(_deferred.discard)
 
 
 async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Row]) -> int:  # noqa: ANN001
