@@ -53,6 +53,7 @@ class Server:
     process: subprocess.Popen | None = None
     info: dict[str, Any] = field(default_factory=dict)
     log_path: Path | None = None
+    sandbox: bool = True  # gateway servers have no sandbox account to read back
 
     @property
     def url(self) -> str:
@@ -79,7 +80,8 @@ class Server:
             stderr=log,
         )
         eventually(self._healthy, timeout=30, message=f"server did not start; log: {self.log_path}")
-        self.info = self.cli_json("info", "--json")
+        if self.sandbox:
+            self.info = self.cli_json("info", "--json")
         return self
 
     def _healthy(self) -> bool:

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     )
     webhook_concurrency: int = Field(256, ge=1, description="Webhook POSTs in flight at once per process.")
 
+    # work claiming
+    lease_seconds: float = Field(
+        30.0, gt=0, description="How long a worker holds claimed work; a dead worker's work is retaken after it."
+    )
+
     # message lifecycle
     queue_ttl_seconds: int = Field(4 * 3600, ge=1, description="A queued message not sent by then fails (40014).")
     receipt_window_seconds: int = Field(

@@ -33,6 +33,7 @@ class SimulatorCarrier:
         self._clock = clock
         self._delay_us = dlr_delay_ms * 1000
         self._heap: list[tuple[int, int, Submission]] = []
+        self._armed: set[str] = set()  # message ids with a receipt in the heap
         self._seq = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -62,10 +63,11 @@ class SimulatorCarrier:
         return results
 
     async def resume(self, in_flight: Sequence[Submission]) -> None:
+        before = len(self._armed)
         for sub in in_flight:
             self._arm((sub.sent_at_us or self._clock.now_us()) + self._delay_us, sub)
-        if in_flight:
-            logger.info("re-armed receipts after restart", extra={"action": "resume", "count": len(in_flight)})
+        if len(self._armed) > before:
+            logger.info("re-armed owed receipts", extra={"action": "resume", "count": len(self._armed) - before})
 
     async def close(self) -> None:
         if self._task:
@@ -76,6 +78,9 @@ class SimulatorCarrier:
                 pass
 
     def _arm(self, due_us: int, sub: Submission) -> None:
+        if sub.message_id in self._armed:
+            return
+        self._armed.add(sub.message_id)
         heapq.heappush(self._heap, (due_us, next(self._seq), sub))
         self._wake.set()
 
@@ -84,7 +89,9 @@ class SimulatorCarrier:
             now = self._clock.now_us()
             due: list[Submission] = []
             while self._heap and self._heap[0][0] <= now and len(due) < 500:
-                due.append(heapq.heappop(self._heap)[2])
+                sub = heapq.heappop(self._heap)[2]
+                self._armed.discard(sub.message_id)
+                due.append(sub)
             if due:
                 try:
                     await self._sink([self._report(sub, now) for sub in due])  # type: ignore[misc]

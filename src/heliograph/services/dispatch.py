@@ -20,7 +20,6 @@ from heliograph.store import messages as store
 logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
-LEASE_SECONDS = 30
 
 
 def submission(row: Row) -> Submission:
@@ -78,7 +77,7 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Rou
     """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:
-        claimed = await claims.claim_due_messages(conn, now, now + LEASE_SECONDS * 1_000_000, limit)
+        claimed = await claims.claim_due_messages(conn, now, now + int(ctx.settings.lease_seconds * 1_000_000), limit)
         # a scheduled message's recipient may have opted out since it was accepted
         scheduled = {(m["messaging_profile_id"], m["to_number"]) for m in claimed if m["send_at"] is not None}
         blocked = await compliance_store.blocked_pairs(conn, scheduled)

@@ -67,13 +67,19 @@ async def claim_due_events(conn: AsyncConnection, now: int, lease_until: int, li
     return [dict(r) for r in (await conn.execute(stmt)).mappings()]
 
 
-async def next_due_at(conn: AsyncConnection, table: str) -> int | None:
-    """Earliest time anything becomes due, so a worker can sleep exactly until then."""
+async def next_due_at(conn: AsyncConnection, table: str, now: int | None = None) -> int | None:
+    """Earliest time anything becomes due, so a worker can sleep exactly until then.
+
+    With `now`, events leased beyond it (attempts in flight) are left out: their next attempt is
+    not due yet, and counting them would make the webhook sender poll while a receiver hangs.
+    """
     if table == "messages":
         query = select(messages.c.due_at).where(messages.c.status.in_(("queued", "scheduled")))
         query = query.order_by(messages.c.due_at).limit(1)
     else:
         query = select(webhook_events.c.next_attempt_at).where(webhook_events.c.status == "pending")
+        if now is not None:
+            query = query.where(or_(webhook_events.c.lease_until.is_(None), webhook_events.c.lease_until < now))
         query = query.order_by(webhook_events.c.next_attempt_at).limit(1)
     return (await conn.execute(query)).scalar()
 

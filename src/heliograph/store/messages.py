@@ -41,9 +41,12 @@ async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
     await conn.execute(stmt, params)
 
 
-async def in_flight(conn: AsyncConnection, limit: int = 100_000) -> list[Row]:
+async def in_flight(conn: AsyncConnection, sent_before: int | None = None, limit: int = 100_000) -> list[Row]:
     """Messages the carrier took but has not reported on yet (to re-arm receipts after a restart)."""
-    query = select(messages).where(messages.c.status == "sent").limit(limit)
+    query = select(messages).where(messages.c.status == "sent")
+    if sent_before is not None:
+        query = query.where(messages.c.sent_at < sent_before)
+    query = query.order_by(messages.c.sent_at).limit(limit)
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 

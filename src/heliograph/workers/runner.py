@@ -20,6 +20,9 @@ from heliograph.workers.webhook_sender import WebhookSender
 
 logger = logging.getLogger(__name__)
 
+# receipts owed this long are offered to the carrier again, in case the process that held them died
+STALE_RECEIPT_US = 5_000_000
+
 
 @dataclass
 class Workers:
@@ -66,6 +69,7 @@ class Workers:
         while not self._stopping.is_set():
             try:
                 await delivery.expire_overdue_receipts(ctx)
+                await delivery.resume_in_flight(ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
                 horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
                 async with ctx.db.transaction() as conn:
                     await idempotency.purge(conn, horizon)

@@ -63,7 +63,7 @@ class WebhookSender:
 
     async def _claim_loop(self, session: aiohttp.ClientSession) -> None:
         ctx = self._ctx
-        lease = int((self._settings.webhook_timeout_seconds + 30) * 1_000_000)
+        lease = int((self._settings.webhook_timeout_seconds + self._settings.lease_seconds) * 1_000_000)
         while not self._stopping.is_set():
             capacity = self._settings.webhook_concurrency - len(self._inflight)
             events = []
@@ -95,7 +95,7 @@ class WebhookSender:
         delay = 0.5
         try:
             async with ctx.db.read() as conn:
-                due = await claims.next_due_at(conn, "events")
+                due = await claims.next_due_at(conn, "events", ctx.now())
             if due is not None:
                 delay = min(delay, max(0.0, (due - ctx.now()) / 1_000_000))
         except Exception:  # noqa: BLE001

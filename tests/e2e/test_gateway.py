@@ -1,0 +1,121 @@
+"""Gateway mode: several `heliograph serve` processes share one PostgreSQL database.
+
+Each message is claimed by one process (FOR UPDATE SKIP LOCKED), every message reaches a terminal
+state, and when a process is killed its leased work is retaken by the survivor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from support import Server, WebhookReceiver, eventually
+
+DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not DATABASE_URL, reason="HELIOGRAPH_TEST_DATABASE_URL (PostgreSQL) is not set"),
+]
+
+
+def _reset_schema() -> None:
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(DATABASE_URL)
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        await conn.close()
+
+    asyncio.run(reset())
+
+
+def _gateway_env() -> dict[str, str]:
+    return {
+        "HELIOGRAPH_MODE": "gateway",
+        "HELIOGRAPH_DATABASE_URL": DATABASE_URL,
+        "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
+        "HELIOGRAPH_LEASE_SECONDS": "2",
+        "HELIOGRAPH_MPS_LONG_CODE": "1000",
+    }
+
+
+def _create_account(tmp_path) -> dict:
+    env = {**os.environ, **_gateway_env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "heliograph", "accounts", "create", "Acme", "--data-dir", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def gateway(tmp_path):
+    _reset_schema()
+    account = _create_account(tmp_path)
+    servers = [
+        Server(tmp_path / f"gw{i}", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start() for i in range(2)
+    ]
+    yield account, servers
+    for server in servers:
+        server.stop()
+
+
+def _setup_numbers(http: httpx.Client, profile_id: str, webhook_url: str) -> str:
+    number = "+13125550150"
+    order = http.post("/v2/number_orders", json={"phone_numbers": [{"phone_number": number}], "messaging_profile_id": profile_id})
+    assert order.status_code == 200, order.text
+    patch = http.patch(f"/v2/messaging_profiles/{profile_id}", json={"webhook_url": webhook_url})
+    assert patch.status_code == 200, patch.text
+    return number
+
+
+def test_two_processes_share_the_work_and_every_message_finishes(gateway):
+    account, servers = gateway
+    clients = [s.http(account["api_key"]) for s in servers]
+    with WebhookReceiver() as receiver:
+        number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
+        ids = []
+        for i in range(60):
+            reply = clients[i % 2].post("/v2/messages", json={"from": number, "to": f"+1312555{1000 + i}", "text": f"m{i}"})
+            assert reply.status_code == 200, reply.text
+            ids.append(reply.json()["data"]["id"])
+
+        def all_delivered() -> bool:
+            return all(clients[0].get(f"/v2/messages/{i}").json()["data"]["to"][0]["status"] == "delivered" for i in ids)
+
+        eventually(all_delivered, timeout=60)
+        eventually(lambda: all(receiver.events_for(i, "message.finalized") for i in ids), timeout=60)
+        # each message was submitted by exactly one process: one message.sent event per message
+        sent = [e for i in ids for e in receiver.events_for(i, "message.sent")]
+        assert len({e["data"]["id"] for e in sent}) == len(ids)
+
+
+def test_a_killed_process_leaves_no_message_behind(gateway):
+    account, servers = gateway
+    first, second = servers
+    clients = [s.http(account["api_key"]) for s in servers]
+    with WebhookReceiver() as receiver:
+        number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
+        ids = [
+            clients[0].post("/v2/messages", json={"from": number, "to": f"+1312555{2000 + i}", "text": "x"}).json()["data"]["id"]
+            for i in range(40)
+        ]
+        first.kill()
+        eventually(
+            lambda: all(
+                clients[1].get(f"/v2/messages/{i}").json()["data"]["to"][0]["status"] in ("delivered",) for i in ids
+            ),
+            timeout=60,
+            message="the surviving process did not finish the killed one's messages",
+        )
+        eventually(lambda: all(receiver.events_for(i, "message.finalized") for i in ids), timeout=60)
