@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from rich.console import Console
 
 from heliograph import logs
@@ -99,8 +100,6 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the workers and the sandbox carrier in one process."""
-    import uvicorn
-
     from heliograph.api.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
@@ -121,7 +120,7 @@ def serve(
             timeout_graceful_shutdown=15,
             server_header=False,
         )
-        server = uvicorn.Server(config)
+        server = GracefulServer(config)
         _remember_address(settings)
         if account is not None:
             _banner(settings, account)
@@ -130,6 +129,14 @@ def serve(
     _run(main())
     if lock is not None:
         lock.close()
+
+
+class GracefulServer(uvicorn.Server):
+    """After a graceful shutdown on SIGTERM or SIGINT, exit with status 0 (uvicorn re-raises the signal)."""
+
+    def handle_exit(self, sig, frame) -> None:  # noqa: ANN001
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
 
 
 def _remember_address(settings: Settings) -> None:
