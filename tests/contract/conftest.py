@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from contract_support import new_long_code, new_short_code, unique_name
-
 from support import Server
 
 
@@ -37,7 +36,9 @@ def order_numbers(client) -> Callable[..., Any]:  # noqa: ANN001
     def order(*numbers: str, profile_id: str | None = None, **fields: Any) -> Any:
         if profile_id is not None:
             fields["messaging_profile_id"] = profile_id
-        return client.number_orders.create(phone_numbers=[{"phone_number": n} for n in numbers], **fields).data
+        return client.number_orders.create(
+            phone_numbers=[{"phone_number": n} for n in numbers], **fields
+        ).data
 
     return order
 
@@ -69,3 +70,18 @@ def add_short_code(server: Server) -> Callable[..., dict[str, Any]]:
         return created
 
     return add
+
+
+@pytest.fixture(scope="session")
+def other_org(server: Server) -> dict[str, Any]:
+    """A second organization on the same server (`heliograph accounts create`), for tenancy tests:
+    {organization_id, api_key, public_key, messaging_profile_id}."""
+    created = server.cli_json("accounts", "create", unique_name("tenant"))
+    assert created["organization_id"] != server.info["organization_id"]
+    return created
+
+
+@pytest.fixture
+def other_client(server: Server, other_org: dict[str, Any]):  # noqa: ANN201
+    """A strict SDK client authenticated as the second organization."""
+    return server.client(api_key=other_org["api_key"])

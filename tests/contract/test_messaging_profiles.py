@@ -7,7 +7,6 @@ import re
 import pytest
 import telnyx
 from contract_support import UUID, assert_error, new_long_code, new_toll_free, unique_name
-
 from support import Server
 
 
@@ -40,6 +39,17 @@ def test_create_fills_in_the_documented_defaults(client: telnyx.Telnyx, server: 
     assert re.fullmatch(r"[A-Za-z0-9]{24}", profile.v1_secret or "")
     assert profile.organization_id == server.info["organization_id"]
     assert profile.created_at is not None and profile.created_at == profile.updated_at
+
+
+def test_timestamps_are_utc_with_milliseconds(server: Server) -> None:
+    raw = (
+        server.http()
+        .post("/v2/messaging_profiles", json={"name": unique_name(), "whitelisted_destinations": ["US"]})
+        .json()["data"]
+    )
+
+    for field in ("created_at", "updated_at"):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", raw[field]), raw[field]
 
 
 def test_create_keeps_every_field_given(client: telnyx.Telnyx) -> None:
@@ -143,7 +153,9 @@ def test_bad_country_code_in_whitelist_is_refused(client: telnyx.Telnyx, destina
 )
 def test_bad_webhook_url_is_refused(client: telnyx.Telnyx, field: str, value: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.messaging_profiles.create(name=unique_name(), whitelisted_destinations=["US"], **{field: value})
+        client.messaging_profiles.create(
+            name=unique_name(), whitelisted_destinations=["US"], **{field: value}
+        )
 
     assert_error(caught.value, status=422, code="10003", pointer=f"/{field}")
 
@@ -204,6 +216,25 @@ def test_bad_daily_spend_limit_is_refused(client: telnyx.Telnyx) -> None:
     assert_error(caught.value, status=422, code="10015", pointer="/daily_spend_limit")
 
 
+@pytest.mark.parametrize("field", ["ai_assistant_id", "resource_group_id"])
+def test_identifier_longer_than_64_characters_is_refused(client: telnyx.Telnyx, field: str) -> None:
+    with pytest.raises(telnyx.UnprocessableEntityError) as caught:
+        client.messaging_profiles.create(
+            name=unique_name(), whitelisted_destinations=["US"], **{field: "x" * 65}
+        )
+
+    assert_error(caught.value, status=422, code="10025", pointer=f"/{field}")
+
+
+def test_unknown_fields_are_ignored(client: telnyx.Telnyx) -> None:
+    profile = client.messaging_profiles.create(
+        name=unique_name(), whitelisted_destinations=["US"], extra_body={"not_a_field": {"nested": True}}
+    ).data
+
+    assert profile.record_type == "messaging_profile"
+    assert "not_a_field" not in (profile.model_extra or {})
+
+
 def test_refused_create_leaves_nothing_behind(client: telnyx.Telnyx) -> None:
     name = unique_name()
     with pytest.raises(telnyx.UnprocessableEntityError):
@@ -214,12 +245,27 @@ def test_refused_create_leaves_nothing_behind(client: telnyx.Telnyx) -> None:
 
 def test_camel_case_field_is_named_in_a_warning_header(client: telnyx.Telnyx) -> None:
     raw = client.messaging_profiles.with_raw_response.create(
-        name=unique_name(), whitelisted_destinations=["US"], extra_body={"webhookUrl": "https://example.com/x"}
+        name=unique_name(),
+        whitelisted_destinations=["US"],
+        extra_body={"webhookUrl": "https://example.com/x"},
     )
 
     warning = raw.headers.get("x-heliograph-warning", "")
     assert "webhookUrl" in warning and "webhook_url" in warning
     assert raw.parse().data.webhook_url is None
+
+
+def test_camel_case_hint_comes_with_the_error_it_causes(client: telnyx.Telnyx) -> None:
+    with pytest.raises(telnyx.UnprocessableEntityError) as caught:
+        client.messaging_profiles.create(
+            name=unique_name(),
+            whitelisted_destinations=telnyx.omit,
+            extra_body={"whitelistedDestinations": ["US"]},
+        )
+
+    assert_error(caught.value, status=422, code="10004", pointer="/whitelisted_destinations")
+    warning = caught.value.response.headers.get("x-heliograph-warning", "")
+    assert "whitelistedDestinations" in warning and "whitelisted_destinations" in warning
 
 
 # --- retrieve ------------------------------------------------------------------------------------
@@ -286,7 +332,7 @@ def test_list_with_no_match_has_complete_empty_meta(client: telnyx.Telnyx, serve
     }
 
 
-def test_list_pages_through_every_profile_newest_first(
+def test_list_pages_through_every_profile(
     client: telnyx.Telnyx,
     server: Server,
     make_profile,  # noqa: ANN001
@@ -296,28 +342,52 @@ def test_list_pages_through_every_profile_newest_first(
 
     first = client.messaging_profiles.list(filter_name_contains=prefix, page_size=2)
     raw = server.http().get(
-        "/v2/messaging_profiles", params={"filter[name][contains]": prefix, "page[size]": 2, "page[number]": 2}
+        "/v2/messaging_profiles",
+        params={"filter[name][contains]": prefix, "page[size]": 2, "page[number]": 2},
     )
     walked = [p.id for p in client.messaging_profiles.list(filter_name_contains=prefix, page_size=2)]
 
-    assert [p.id for p in first.data] == created[::-1][:2]
+    assert len(first.data) == 2
+    assert first.meta is not None and (first.meta.page_number, first.meta.total_pages) == (1, 3)
     assert raw.json()["meta"] == {"page_number": 2, "page_size": 2, "total_pages": 3, "total_results": 5}
-    assert [p["id"] for p in raw.json()["data"]] == created[::-1][2:4]
-    assert walked == created[::-1]
+    assert [p["id"] for p in raw.json()["data"]] == walked[2:4]
+    assert sorted(walked) == sorted(created) and len(walked) == 5
 
 
-def test_list_page_beyond_the_last_is_empty_with_meta(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
+def test_list_is_oldest_first(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+    """docs/decisions.md: lists are oldest first, so rows created while a client pages land on the last
+    page (the spec's newest-first order for profiles is only inferred)."""
+    prefix = unique_name("order")
+    created = [make_profile(name=f"{prefix}-{i}").id for i in range(3)]
+
+    listed = [p.id for p in client.messaging_profiles.list(filter_name_contains=prefix)]
+
+    assert listed == created
+
+
+def test_list_page_beyond_the_last_is_empty_with_meta(
+    client: telnyx.Telnyx, server: Server, make_profile
+) -> None:  # noqa: ANN001
     prefix = unique_name("beyond")
     make_profile(name=f"{prefix}-1")
 
     page = client.messaging_profiles.list(filter_name_contains=prefix, page_number=5, page_size=10)
-    raw = server.http().get("/v2/messaging_profiles", params={"filter[name][contains]": prefix, "page[number]": 5})
+    raw = server.http().get(
+        "/v2/messaging_profiles", params={"filter[name][contains]": prefix, "page[number]": 5}
+    )
 
     assert page.data == []
     assert raw.json()["meta"] == {"page_number": 5, "page_size": 20, "total_pages": 1, "total_results": 1}
 
 
-@pytest.mark.parametrize(("params", "name"), [({"page_size": 251}, "page[size]"), ({"page_size": 0}, "page[size]"), ({"page_number": 0}, "page[number]")])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"page_size": 251}, "page[size]"),
+        ({"page_size": 0}, "page[size]"),
+        ({"page_number": 0}, "page[number]"),
+    ],
+)
 def test_list_page_parameters_out_of_range(client: telnyx.Telnyx, params: dict, name: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.messaging_profiles.list(**params)
@@ -344,6 +414,15 @@ def test_update_changes_only_the_fields_sent(client: telnyx.Telnyx, make_profile
     assert updated.updated_at is not None and created.updated_at is not None
     assert updated.updated_at > created.updated_at
     assert client.messaging_profiles.retrieve(created.id).data.model_dump() == updated.model_dump()
+
+
+def test_update_sets_v1_secret(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+    created = make_profile()
+
+    updated = client.messaging_profiles.update(created.id, v1_secret="ChosenSecret0123456789ab").data
+
+    assert updated.v1_secret == "ChosenSecret0123456789ab"
+    assert client.messaging_profiles.retrieve(created.id).data.v1_secret == "ChosenSecret0123456789ab"
 
 
 def test_update_with_null_clears_webhook_url(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
@@ -374,14 +453,26 @@ def test_update_merges_number_pool_settings(client: telnyx.Telnyx, make_profile)
     )
 
     merged = client.messaging_profiles.update(created.id, number_pool_settings={"sticky_sender": True}).data
-    reweighted = client.messaging_profiles.update(created.id, number_pool_settings={"toll_free_weight": 7}).data
+    reweighted = client.messaging_profiles.update(
+        created.id, number_pool_settings={"toll_free_weight": 7}
+    ).data
 
     pool = merged.number_pool_settings
     assert pool is not None
-    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.sticky_sender) == (2, 3, True, True)
+    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.sticky_sender) == (
+        2,
+        3,
+        True,
+        True,
+    )
     pool = reweighted.number_pool_settings
     assert pool is not None
-    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.sticky_sender) == (2, 7, True, True)
+    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.sticky_sender) == (
+        2,
+        7,
+        True,
+        True,
+    )
 
 
 @pytest.mark.parametrize("disable", [None, {}])
@@ -390,7 +481,9 @@ def test_update_disables_number_pool_with_null_or_empty_object(
     make_profile,  # noqa: ANN001
     disable: dict | None,
 ) -> None:
-    created = make_profile(number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False})
+    created = make_profile(
+        number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False}
+    )
 
     updated = client.messaging_profiles.update(created.id, number_pool_settings=disable).data
 
@@ -401,10 +494,17 @@ def test_update_disables_number_pool_with_null_or_empty_object(
 def test_update_enables_number_pool_from_partial_object(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     created = make_profile()
 
-    pool = client.messaging_profiles.update(created.id, number_pool_settings={"geomatch": True}).data.number_pool_settings
+    pool = client.messaging_profiles.update(
+        created.id, number_pool_settings={"geomatch": True}
+    ).data.number_pool_settings
 
     assert pool is not None
-    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.geomatch) == (1, 1, False, True)
+    assert (pool.long_code_weight, pool.toll_free_weight, pool.skip_unhealthy, pool.geomatch) == (
+        1,
+        1,
+        False,
+        True,
+    )
 
 
 def test_update_unknown_profile_is_not_found(client: telnyx.Telnyx) -> None:
@@ -486,7 +586,9 @@ def test_list_phone_numbers_of_a_profile(client: telnyx.Telnyx, make_profile, or
     page = client.messaging_profiles.list_phone_numbers(profile.id)
 
     assert {(n.phone_number, n.type) for n in page.data} == {(long_code, "longcode"), (toll_free, "tollfree")}
-    assert all(n.messaging_profile_id == profile.id and n.record_type == "messaging_settings" for n in page.data)
+    assert all(
+        n.messaging_profile_id == profile.id and n.record_type == "messaging_settings" for n in page.data
+    )
     assert page.meta is not None and (page.meta.page_number, page.meta.total_pages) == (1, 1)
 
 

@@ -1,9 +1,4 @@
-"""Number orders through the official SDK (spec profiles-and-numbers.md §6).
-
-Not covered: a number held by *another organization* (spec §6.1, 85001). Heliograph has no API or CLI
-to create a second organization, so within one server every number belongs to the sandbox account;
-only "already held by you" can be exercised.
-"""
+"""Number orders through the official SDK (spec profiles-and-numbers.md §6)."""
 
 from __future__ import annotations
 
@@ -11,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import telnyx
-from contract_support import UUID, assert_error, eventually, new_long_code, new_toll_free, unique_name
-
-from support import Server
+from contract_support import UUID, assert_error, new_long_code, new_toll_free, unique_name
+from support import Server, eventually
 
 
 def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
@@ -58,7 +52,9 @@ def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> No
 def test_completed_order_numbers_are_yours_and_on_the_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     number = new_long_code()
-    order = client.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id).data
+    order = client.number_orders.create(
+        phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id
+    ).data
     assert order.id is not None
 
     done = eventually(lambda: (o := client.number_orders.retrieve(order.id).data).status == "success" and o)
@@ -88,7 +84,9 @@ def test_retrieve_returns_the_order(client: telnyx.Telnyx, order_numbers) -> Non
     assert fetched.id == order.id
     assert fetched.customer_reference == order.customer_reference
     assert fetched.created_at == order.created_at
-    assert [n.phone_number for n in fetched.phone_numbers or []] == [n.phone_number for n in order.phone_numbers or []]
+    assert [n.phone_number for n in fetched.phone_numbers or []] == [
+        n.phone_number for n in order.phone_numbers or []
+    ]
 
 
 @pytest.mark.parametrize("order_id", ["00000000-0000-4000-8000-000000000000", "not-an-order"])
@@ -99,30 +97,31 @@ def test_retrieve_unknown_order_is_not_found(client: telnyx.Telnyx, order_id: st
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_list_filters_by_customer_reference_and_pages(client: telnyx.Telnyx, server: Server, order_numbers) -> None:  # noqa: ANN001
+def test_list_filters_by_customer_reference_and_pages(
+    client: telnyx.Telnyx, server: Server, order_numbers
+) -> None:  # noqa: ANN001
     reference = unique_name("batch")
     orders = [order_numbers(new_long_code(), customer_reference=reference) for _ in range(3)]
     two_numbers = order_numbers(new_long_code(), new_toll_free(), customer_reference=reference)
     ids = [o.id for o in [*orders, two_numbers]]
 
     first = client.number_orders.list(filter={"customer_reference": reference}, page_size=3)
-    walked = [o.id for o in client.number_orders.list(filter={"customer_reference": reference}, page_size=3)]
-    raw = server.http().get("/v2/number_orders", params={"filter[customer_reference]": reference, "page[size]": 3})
+    walked = {
+        o.id: o for o in client.number_orders.list(filter={"customer_reference": reference}, page_size=3)
+    }
+    raw = server.http().get(
+        "/v2/number_orders", params={"filter[customer_reference]": reference, "page[size]": 3}
+    )
 
     assert sorted(walked) == sorted(ids)
     assert len(first.data) == 3
     assert raw.json()["meta"] == {"page_number": 1, "page_size": 3, "total_pages": 2, "total_results": 4}
-    listed = {o.id: o for o in walked_items(client, reference)}
-    item = listed[two_numbers.id]
+    item = walked[two_numbers.id]
     assert item.record_type == "number_order"
     assert item.phone_numbers_count == 2
     assert {n.phone_number for n in item.phone_numbers or []} == {
         n.phone_number for n in two_numbers.phone_numbers or []
     }
-
-
-def walked_items(client: telnyx.Telnyx, reference: str) -> list:
-    return list(client.number_orders.list(filter={"customer_reference": reference}))
 
 
 def test_list_items_carry_only_id_and_number(server: Server, order_numbers) -> None:  # noqa: ANN001
@@ -149,6 +148,32 @@ def test_list_filters_by_status_and_created_at(client: telnyx.Telnyx, order_numb
     assert ids(status="failure") == []
     assert ids(created_at={"gt": (now - hour).isoformat()}) == [order.id]
     assert ids(created_at={"lt": (now - hour).isoformat()}) == []
+
+
+def test_list_filters_by_phone_numbers_count(client: telnyx.Telnyx, server: Server, order_numbers) -> None:  # noqa: ANN001
+    reference = unique_name("count")
+    single = [order_numbers(new_long_code(), customer_reference=reference) for _ in range(3)]
+    double = order_numbers(new_long_code(), new_long_code(), customer_reference=reference)
+
+    pairs = client.number_orders.list(filter={"customer_reference": reference, "phone_numbers_count": "2"})
+    ones = client.number_orders.list(
+        filter={"customer_reference": reference, "phone_numbers_count": "1"}, page_size=2
+    )
+    raw = server.http().get(
+        "/v2/number_orders",
+        params={"filter[customer_reference]": reference, "filter[phone_numbers_count]": "1"},
+    )
+
+    assert [o.id for o in pairs.data] == [double.id]
+    assert pairs.meta is not None and pairs.meta.total_pages == 1
+    assert len(ones.data) == 2
+    assert sorted(
+        o.id
+        for o in client.number_orders.list(
+            filter={"customer_reference": reference, "phone_numbers_count": "1"}, page_size=2
+        )
+    ) == sorted(o.id for o in single)
+    assert raw.json()["meta"]["total_results"] == 3
 
 
 def test_update_customer_reference(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
@@ -179,12 +204,27 @@ def test_number_already_held_is_not_available(client: telnyx.Telnyx, server: Ser
     fresh = new_long_code()
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.number_orders.create(phone_numbers=[{"phone_number": fresh}, {"phone_number": server.long_code}])
+        client.number_orders.create(
+            phone_numbers=[{"phone_number": fresh}, {"phone_number": server.long_code}]
+        )
 
     assert_error(caught.value, status=422, code="85001")
     # the order is all or nothing: the available number was not handed out either
     with pytest.raises(telnyx.NotFoundError):
         client.phone_numbers.messaging.retrieve(fresh)
+
+
+def test_number_held_by_another_organization_is_not_available(
+    client: telnyx.Telnyx, other_client: telnyx.Telnyx, server: Server
+) -> None:
+    with pytest.raises(telnyx.UnprocessableEntityError) as caught:
+        other_client.number_orders.create(phone_numbers=[{"phone_number": server.toll_free}])
+
+    assert_error(caught.value, status=422, code="85001", pointer="/phone_numbers/0/phone_number")
+    assert (
+        client.phone_numbers.messaging.retrieve(server.toll_free).data.messaging_profile_id
+        == server.profile_id
+    )
 
 
 def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
@@ -200,7 +240,9 @@ def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_
 @pytest.mark.parametrize("number", ["3125550123", "+1312", "+1-312-555-0123", "not a number"])
 def test_invalid_phone_number_is_refused(client: telnyx.Telnyx, number: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.number_orders.create(phone_numbers=[{"phone_number": new_long_code()}, {"phone_number": number}])
+        client.number_orders.create(
+            phone_numbers=[{"phone_number": new_long_code()}, {"phone_number": number}]
+        )
 
     assert_error(caught.value, status=422, code="10016", pointer="/phone_numbers/1/phone_number")
 
@@ -218,7 +260,8 @@ def test_order_onto_unknown_profile_is_refused(client: telnyx.Telnyx) -> None:
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.number_orders.create(
-            phone_numbers=[{"phone_number": number}], messaging_profile_id="00000000-0000-4000-8000-000000000000"
+            phone_numbers=[{"phone_number": number}],
+            messaging_profile_id="00000000-0000-4000-8000-000000000000",
         )
 
     assert_error(caught.value, status=422, code="85005", pointer="/messaging_profile_id")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 import telnyx
-from contract_support import DIGITS, assert_error, new_long_code, new_toll_free
-
+from contract_support import DIGITS, assert_error, new_handset, new_long_code, new_toll_free
 from support import Server
 
 
-def test_list_shows_the_bootstrapped_numbers_with_their_settings(client: telnyx.Telnyx, server: Server) -> None:
+def test_list_shows_the_bootstrapped_numbers_with_their_settings(
+    client: telnyx.Telnyx, server: Server
+) -> None:
     page = client.phone_numbers.messaging.list(filter_messaging_profile_id=server.profile_id)
     by_number = {n.phone_number: n for n in page.data}
 
@@ -36,8 +37,12 @@ def test_filter_by_type(client: telnyx.Telnyx, make_profile, order_numbers) -> N
     long_code, toll_free = new_long_code(), new_toll_free()
     order_numbers(long_code, toll_free, profile_id=profile.id)
 
-    toll_free_only = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, filter_type="tollfree")
-    long_code_only = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, filter_type="longcode")
+    toll_free_only = client.phone_numbers.messaging.list(
+        filter_messaging_profile_id=profile.id, filter_type="tollfree"
+    )
+    long_code_only = client.phone_numbers.messaging.list(
+        filter_messaging_profile_id=profile.id, filter_type="longcode"
+    )
     everything = client.phone_numbers.messaging.list(filter_type="tollfree", page_size=250)
 
     assert [n.phone_number for n in toll_free_only.data] == [toll_free]
@@ -79,8 +84,12 @@ def test_sort_by_phone_number(client: telnyx.Telnyx, make_profile, order_numbers
     numbers = [new_long_code(), new_toll_free(), new_long_code()]
     order_numbers(*numbers, profile_id=profile.id)
 
-    ascending = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, sort_phone_number="asc")
-    descending = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, sort_phone_number="desc")
+    ascending = client.phone_numbers.messaging.list(
+        filter_messaging_profile_id=profile.id, sort_phone_number="asc"
+    )
+    descending = client.phone_numbers.messaging.list(
+        filter_messaging_profile_id=profile.id, sort_phone_number="desc"
+    )
 
     assert [n.phone_number for n in ascending.data] == sorted(numbers)
     assert [n.phone_number for n in descending.data] == sorted(numbers, reverse=True)
@@ -153,6 +162,25 @@ def test_update_by_id_keeps_omitted_fields(client: telnyx.Telnyx, make_profile, 
     assert updated.updated_at > current.updated_at
 
 
+def test_null_profile_keeps_the_assignment(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+    profile = make_profile()
+    number = new_long_code()
+    order_numbers(number, profile_id=profile.id)
+
+    updated = client.phone_numbers.messaging.update(number, extra_body={"messaging_profile_id": None}).data
+
+    assert updated.messaging_profile_id == profile.id
+
+
+def test_number_tags_travel_on_its_messages(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+    _, number = sender()
+    client.phone_numbers.messaging.update(number, tags=["campaign-7"])
+
+    message = client.messages.send(from_=number, to=new_handset(), text="tagged").data
+
+    assert message is not None and message.tags == ["campaign-7"]
+
+
 def test_update_messaging_product(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
     number = new_long_code()
     order_numbers(number)
@@ -179,7 +207,9 @@ def test_assigning_an_unknown_profile_is_refused(client: telnyx.Telnyx, make_pro
     order_numbers(number, profile_id=profile.id)
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.phone_numbers.messaging.update(number, messaging_profile_id="00000000-0000-4000-8000-000000000000")
+        client.phone_numbers.messaging.update(
+            number, messaging_profile_id="00000000-0000-4000-8000-000000000000"
+        )
 
     assert_error(caught.value, status=422, code="10017", pointer="/messaging_profile_id")
     assert client.phone_numbers.messaging.retrieve(number).data.messaging_profile_id == profile.id

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import telnyx
 from contract_support import UUID, assert_error
-
 from support import Server
 
 
@@ -26,7 +25,9 @@ def test_retrieve_a_short_code(client: telnyx.Telnyx, make_profile, add_short_co
     assert code.created_at is not None and code.updated_at is not None
 
 
-def test_unassigned_short_code_reports_null_profile(client: telnyx.Telnyx, server: Server, add_short_code) -> None:  # noqa: ANN001
+def test_unassigned_short_code_reports_null_profile(
+    client: telnyx.Telnyx, server: Server, add_short_code
+) -> None:  # noqa: ANN001
     added = add_short_code()
 
     raw = server.http().get(f"/v2/short_codes/{added['id']}").json()["data"]
@@ -54,7 +55,10 @@ def test_list_and_filter_by_profile(client: telnyx.Telnyx, make_profile, add_sho
 
     assert {mine["id"], unassigned["id"]} <= everything
     assert [c.id for c in by_profile.data] == [mine["id"]]
-    assert by_profile.meta is not None and (by_profile.meta.page_number, by_profile.meta.total_pages) == (1, 1)
+    assert by_profile.meta is not None and (by_profile.meta.page_number, by_profile.meta.total_pages) == (
+        1,
+        1,
+    )
     assert unassigned["id"] in {c.id for c in without_profile}
     assert all(c.messaging_profile_id is None for c in without_profile)
 
@@ -71,7 +75,9 @@ def test_list_pages(client: telnyx.Telnyx, make_profile, add_short_code) -> None
     assert walked == added
 
 
-def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_update_moves_a_short_code_between_profiles(
+    client: telnyx.Telnyx, make_profile, add_short_code
+) -> None:  # noqa: ANN001
     old, new = make_profile(), make_profile()
     added = add_short_code(old.id)
 
@@ -83,11 +89,17 @@ def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_
     assert client.messaging_profiles.list_short_codes(old.id).data == []
 
 
-def test_update_with_empty_profile_unbinds(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("unbind", ["", None])
+def test_update_with_empty_or_null_profile_unbinds(
+    client: telnyx.Telnyx,
+    make_profile,  # noqa: ANN001
+    add_short_code,  # noqa: ANN001
+    unbind: str | None,
+) -> None:
     profile = make_profile()
     added = add_short_code(profile.id)
 
-    unbound = client.short_codes.update(added["id"], messaging_profile_id="").data
+    unbound = client.short_codes.update(added["id"], messaging_profile_id=unbind).data  # type: ignore[arg-type]
 
     assert unbound.messaging_profile_id is None
     assert client.messaging_profiles.list_short_codes(profile.id).data == []
@@ -97,7 +109,9 @@ def test_update_replaces_tags(client: telnyx.Telnyx, make_profile, add_short_cod
     profile = make_profile()
     added = add_short_code(profile.id)
 
-    tagged = client.short_codes.update(added["id"], messaging_profile_id=profile.id, tags=["promo", "q3"]).data
+    tagged = client.short_codes.update(
+        added["id"], messaging_profile_id=profile.id, tags=["promo", "q3"]
+    ).data
     retagged = client.short_codes.update(added["id"], messaging_profile_id=profile.id, tags=["q4"]).data
 
     assert tagged.tags == ["promo", "q3"]

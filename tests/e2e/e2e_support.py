@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
-
 from support import Received, Server, WebhookReceiver, eventually
 
 TERMINAL = {"delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired", "cancelled"}

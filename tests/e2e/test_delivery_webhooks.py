@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from e2e_support import (
     ByEvent,
     Verifier,
@@ -243,7 +242,12 @@ def test_url_order_message_then_failover_then_profile_urls(one_try_server: Serve
             tries = events_of(hooks, msg["id"], event_type)
             for raw, _ in tries:
                 verify(raw)
-            assert [r.path for r, _ in tries] == ["/message", "/message-failover", "/profile", "/profile-failover"]
+            assert [r.path for r, _ in tries] == [
+                "/message",
+                "/message-failover",
+                "/profile",
+                "/profile-failover",
+            ]
             assert [b["meta"]["attempt"] for _, b in tries] == [1, 2, 3, 4]
             assert [b["meta"]["delivered_to"] for _, b in tries] == [hooks.url(r.path) for r, _ in tries]
             assert len({b["data"]["id"] for _, b in tries}) == 1

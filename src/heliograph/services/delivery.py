@@ -108,7 +108,12 @@ def _retry_later(ctx: Context, reports: list[DeliveryReport], retries_left: int)
 async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Row]) -> int:  # noqa: ANN001
     """A message delivered to a number of this platform arrives there as an inbound message."""
     replies = 0
+    if not copies:
+        return 0
+    on_net = await accounts.platform_addresses(conn, {c["handset"] for c in copies})
     for copy in copies:
+        if copy["handset"] not in on_net:
+            continue
         receiver = await inbound.find_receiver(conn, copy["handset"])
         if receiver is None:
             continue
