@@ -32,7 +32,10 @@ app.add_typer(accounts_app, name="accounts")
 logger = logging.getLogger("heliograph")
 err = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory [env HELIOGRAPH_DATA_DIR].", show_default=False)]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [env HELIOGRAPH_DATA_DIR].", show_default=False),
+]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -77,11 +80,15 @@ def _banner(settings: Settings, account: Any) -> None:
     out.print(f"[bold]Heliograph[/bold] sandbox listening on {settings.base_url()}")
     out.print(f"  API base URL      {base}")
     if account.new_api_key:
-        out.print(f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)")
+        out.print(
+            f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)"
+        )
     elif settings.api_key:
         out.print("  API key           the one in HELIOGRAPH_API_KEY")
     else:
-        out.print("  API key           (created on first start; run with HELIOGRAPH_API_KEY=... to choose one)")
+        out.print(
+            "  API key           (created on first start; run with HELIOGRAPH_API_KEY=... to choose one)"
+        )
     out.print(f"  Webhook public key {account.organization['public_key']}")
     out.print(f"  Messaging profile {account.profile_id}")
     out.print(f"  Numbers           {', '.join(account.phone_numbers)}")
@@ -95,8 +102,13 @@ def _banner(settings: Settings, account: Any) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address [env HELIOGRAPH_HOST, default 127.0.0.1].", show_default=False)] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [env HELIOGRAPH_PORT, default 8000].", show_default=False)] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address [env HELIOGRAPH_HOST, default 127.0.0.1].", show_default=False),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Listen port [env HELIOGRAPH_PORT, default 8000].", show_default=False)
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the workers and the sandbox carrier in one process."""
@@ -162,7 +174,9 @@ def _run(coro: Any) -> None:
 
 
 @app.command()
-def info(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def info(
+    data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Print the sandbox account: API base URL, organization, public key, default profile, numbers. No secrets."""
     settings = _settings(data_dir=data_dir)
     logs.configure("warning", settings.log_format)
@@ -210,7 +224,9 @@ def info(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json
 def numbers_add(
     number: Annotated[str, typer.Argument(help="E.164 number, or a 5–6 digit short code.")],
     profile: Annotated[str | None, typer.Option("--profile", help="Messaging profile id to assign.")] = None,
-    number_type: Annotated[str | None, typer.Option("--type", help="long-code, toll-free or short-code.")] = None,
+    number_type: Annotated[
+        str | None, typer.Option("--type", help="long-code, toll-free or short-code.")
+    ] = None,
     hosted: Annotated[bool, typer.Option("--hosted", help="Mark it as a messaging hosted number.")] = False,
     whatsapp: Annotated[bool, typer.Option("--whatsapp", help="Enable WhatsApp on it.")] = False,
     data_dir: DataDir = None,
@@ -229,7 +245,13 @@ def numbers_add(
         hg, account = await _prepare(settings)
         try:
             return await numbers.add_number(
-                hg.ctx, account.organization["id"], number, profile_id=profile, kind=number_type, hosted=hosted, whatsapp=whatsapp
+                hg.ctx,
+                account.organization["id"],
+                number,
+                profile_id=profile,
+                kind=number_type,
+                hosted=hosted,
+                whatsapp=whatsapp,
             )
         except HeliographError as exc:
             err.print(f"[red]{exc.detail or exc.title}[/red]")
@@ -238,7 +260,15 @@ def numbers_add(
             await hg.ctx.db.dispose()
 
     row = asyncio.run(main())
-    print(json.dumps({"id": row["id"], "number": row.get("phone_number") or row.get("short_code"), "messaging_profile_id": row["messaging_profile_id"]}))
+    print(
+        json.dumps(
+            {
+                "id": row["id"],
+                "number": row.get("phone_number") or row.get("short_code"),
+                "messaging_profile_id": row["messaging_profile_id"],
+            }
+        )
+    )
 
 
 @app.command()
@@ -246,7 +276,9 @@ def inbound(
     sender: Annotated[str, typer.Option("--from", help="The handset writing (E.164).")],
     to: Annotated[str, typer.Option("--to", help="Your number it writes to.")],
     text: Annotated[str | None, typer.Option("--text", help="Message text.")] = None,
-    media_url: Annotated[list[str] | None, typer.Option("--media-url", help="Media URL (repeatable).")] = None,
+    media_url: Annotated[
+        list[str] | None, typer.Option("--media-url", help="Media URL (repeatable).")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """A virtual handset writes to one of the sandbox account's numbers (a running server delivers the webhook)."""
@@ -261,7 +293,12 @@ def inbound(
         hg, account = await _prepare(settings)
         try:
             row = await inbound_service.receive(
-                hg.ctx, account.organization["id"], sender=sender, to=to, text=text, media_urls=media_url or []
+                hg.ctx,
+                account.organization["id"],
+                sender=sender,
+                to=to,
+                text=text,
+                media_urls=media_url or [],
             )
             return views.message(row)
         except HeliographError as exc:
@@ -281,7 +318,9 @@ def worker(data_dir: DataDir = None) -> None:
     settings = _settings(data_dir=data_dir)
     logs.configure(settings.log_level, settings.log_format)
     if settings.mode == "sandbox":
-        err.print("[red]`heliograph worker` is for gateway mode; `heliograph serve` already runs the sandbox's workers.[/red]")
+        err.print(
+            "[red]`heliograph worker` is for gateway mode; `heliograph serve` already runs the sandbox's workers.[/red]"
+        )
         raise typer.Exit(2)
 
     async def main() -> None:
@@ -314,8 +353,15 @@ def accounts_create(
         try:
             org = await accounts.create_organization(hg.ctx, name)
             key = await accounts.add_api_key(hg.ctx, org["id"])
-            profile = await profiles.create_profile(hg.ctx, org["id"], {"name": "Default", "whitelisted_destinations": ["*"]})
-            return {"organization_id": org["id"], "api_key": key, "public_key": org["public_key"], "messaging_profile_id": profile["id"]}
+            profile = await profiles.create_profile(
+                hg.ctx, org["id"], {"name": "Default", "whitelisted_destinations": ["*"]}
+            )
+            return {
+                "organization_id": org["id"],
+                "api_key": key,
+                "public_key": org["public_key"],
+                "messaging_profile_id": profile["id"],
+            }
         finally:
             await hg.ctx.db.dispose()
 

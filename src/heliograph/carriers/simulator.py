@@ -14,6 +14,7 @@ Receipts are kept in a heap and fired by one task in batches, so thousands in fl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -67,15 +68,15 @@ class SimulatorCarrier:
         for sub in in_flight:
             self._arm((sub.sent_at_us or self._clock.now_us()) + self._delay_us, sub)
         if len(self._armed) > before:
-            logger.info("re-armed owed receipts", extra={"action": "resume", "count": len(self._armed) - before})
+            logger.info(
+                "re-armed owed receipts", extra={"action": "resume", "count": len(self._armed) - before}
+            )
 
     async def close(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def _arm(self, due_us: int, sub: Submission) -> None:
         if sub.message_id in self._armed:
@@ -103,10 +104,8 @@ class SimulatorCarrier:
                 continue
             self._wake.clear()
             timeout = (self._heap[0][0] - now) / 1_000_000 if self._heap else None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
 
     def _report(self, sub: Submission, now: int) -> DeliveryReport:
         outcome = sandbox.outcome_for(sub.to_number)

@@ -42,7 +42,10 @@ def choose(
     sticky: str | None,
     rng: random.Random,
 ) -> PoolNumber | None:
-    weights = {"longcode": float(settings.get("long_code_weight", 1)), "tollfree": float(settings.get("toll_free_weight", 1))}
+    weights = {
+        "longcode": float(settings.get("long_code_weight", 1)),
+        "tollfree": float(settings.get("toll_free_weight", 1)),
+    }
     usable = [n for n in numbers if weights.get(n.kind, 0) > 0]
     if settings.get("skip_unhealthy"):
         usable = [n for n in usable if n.healthy]

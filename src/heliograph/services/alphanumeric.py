@@ -68,7 +68,9 @@ async def get(ctx: Context, org_id: str, sender_id: str) -> Row:
     return row
 
 
-async def list_all(ctx: Context, org_id: str, *, profile_id: str | None, offset: int, limit: int) -> tuple[list[Row], int]:
+async def list_all(
+    ctx: Context, org_id: str, *, profile_id: str | None, offset: int, limit: int
+) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
         return await store.list_alpha_senders(conn, org_id, profile_id=profile_id, offset=offset, limit=limit)
 

@@ -51,7 +51,12 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
             if row is None or row["status"] != "sent":
                 continue
             errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
-            change = {"id": row["id"], "status": report.status, "completed_at": report.at_us, "errors": errors}
+            change = {
+                "id": row["id"],
+                "status": report.status,
+                "completed_at": report.at_us,
+                "errors": errors,
+            }
             transitions.append(({"status": row["status"]}, row))
             row.update(change)
             changes.append(change)
@@ -125,7 +130,9 @@ async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Ro
     return replies
 
 
-async def resume_in_flight(ctx: Context, carrier: Carrier, sent_before: int | None = None, limit: int = 100_000) -> int:
+async def resume_in_flight(
+    ctx: Context, carrier: Carrier, sent_before: int | None = None, limit: int = 100_000
+) -> int:
     """Offer the carrier every receipt still owed (at start-up), or those owed for a while (periodically:
     another process that held them may have died). Reports that arrive twice are ignored."""
     async with ctx.db.read() as conn:

@@ -42,7 +42,9 @@ class InFlight:
         self._keys.discard((record.organization_id, record.method, record.path, record.key))
 
 
-def record_for(ctx: Context, organization_id: str, method: str, path: str, key: str, body: bytes, query: str) -> IdempotencyRecord:
+def record_for(
+    ctx: Context, organization_id: str, method: str, path: str, key: str, body: bytes, query: str
+) -> IdempotencyRecord:
     if not KEY_FORMAT.match(key):
         raise ValidationFailed(
             "Idempotency-Key must be 1–255 characters of letters, digits, '_', ':' or '-'.", code="10015"

@@ -17,7 +17,17 @@ import httpx
 from heliograph.domain.urls import is_public_address
 
 MAX_TOTAL_BYTES = 1024 * 1024  # Telnyx: the total must be under 1 MB
-ALLOWED_TYPES = ("image/", "video/", "audio/", "text/plain", "text/vcard", "text/x-vcard", "text/calendar", "application/pdf", "application/smil")
+ALLOWED_TYPES = (
+    "image/",
+    "video/",
+    "audio/",
+    "text/plain",
+    "text/vcard",
+    "text/x-vcard",
+    "text/calendar",
+    "application/pdf",
+    "application/smil",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +43,13 @@ class MediaError(Exception):
 
 
 class MediaFetcher:
-    def __init__(self, *, timeout_seconds: float = 10.0, guard_private: bool = False, allowed_hosts: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float = 10.0,
+        guard_private: bool = False,
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
         self._timeout = timeout_seconds
         self._guard = guard_private
         self._allowed = allowed_hosts
@@ -58,7 +74,9 @@ class MediaFetcher:
                     raise MediaError(f"{url} answered HTTP {response.status_code}.")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if not content_type.startswith(ALLOWED_TYPES):
-                    raise MediaError(f"{url} has content type {content_type or 'unknown'}, which MMS cannot carry.")
+                    raise MediaError(
+                        f"{url} has content type {content_type or 'unknown'}, which MMS cannot carry."
+                    )
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size >= MAX_TOTAL_BYTES:
@@ -79,4 +97,6 @@ class MediaFetcher:
         except OSError:
             raise MediaError(f"The host of {url} could not be resolved.") from None
         if any(not is_public_address(info[4][0]) for info in infos):
-            raise MediaError(f"{url} points at a private or loopback address, which the gateway does not fetch.")
+            raise MediaError(
+                f"{url} points at a private or loopback address, which the gateway does not fetch."
+            )

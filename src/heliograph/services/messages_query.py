@@ -33,7 +33,9 @@ async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
             raise _not_found(message_id)
         if row["status"] != "scheduled":
             raise HeliographError(
-                f"Only scheduled messages can be cancelled; this one is {row['status']}.", code="10015", status=403
+                f"Only scheduled messages can be cancelled; this one is {row['status']}.",
+                code="10015",
+                status=403,
             )
         if row["send_at"] - ctx.now() <= CANCEL_MARGIN_SECONDS * 1_000_000:
             raise HeliographError(

@@ -55,7 +55,9 @@ def outbound_increments(before: Row, after: Row) -> tuple[list[Row], list[Row]]:
     incs: list[Row] = []
     errs: list[Row] = []
     if status == "sent":
-        incs.append({"bucket": bucket_of(after["sent_at"]), "sent": 1, "attempted": 1, "spend_micros": _micros(after)})
+        incs.append(
+            {"bucket": bucket_of(after["sent_at"]), "sent": 1, "attempted": 1, "spend_micros": _micros(after)}
+        )
     elif status in FAILED or status in ("delivered", "delivery_unconfirmed"):
         at = bucket_of(after["completed_at"])
         inc: Row = {"bucket": at}
@@ -126,10 +128,14 @@ def _overview(profile_id: str, numbers: int, sums: Row | None, errors: dict[str,
     return overview
 
 
-async def high_level(ctx: Context, org_id: str, time_frame: str, profile_id: str | None, offset: int, limit: int) -> tuple[list[Row], int]:
+async def high_level(
+    ctx: Context, org_id: str, time_frame: str, profile_id: str | None, offset: int, limit: int
+) -> tuple[list[Row], int]:
     since = ctx.now() - TIME_FRAMES[time_frame] * MINUTE
     async with ctx.db.read() as conn:
-        profiles, total = await accounts.list_profiles(conn, org_id, name_eq=None, name_contains=None, offset=0, limit=10**6)
+        profiles, total = await accounts.list_profiles(
+            conn, org_id, name_eq=None, name_contains=None, offset=0, limit=10**6
+        )
         if profile_id is not None:
             profiles = [p for p in profiles if p["id"] == profile_id]
             total = len(profiles)
@@ -165,5 +171,10 @@ async def detailed(ctx: Context, org_id: str, profile_id: str, time_frame: str) 
                 "received": int(r["received"] or 0),
             }
         )
-    detailed_rows = [{"timestamp": iso(start), "metrics": metrics} for start, metrics in sorted(buckets.items())]
-    return {"overview": _overview(profile_id, counts.get(profile_id, 0), sums, errors), "detailed": detailed_rows}
+    detailed_rows = [
+        {"timestamp": iso(start), "metrics": metrics} for start, metrics in sorted(buckets.items())
+    ]
+    return {
+        "overview": _overview(profile_id, counts.get(profile_id, 0), sums, errors),
+        "detailed": detailed_rows,
+    }

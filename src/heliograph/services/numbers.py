@@ -83,7 +83,7 @@ async def add_number(
             changes["updated_at"] = now
             await store.update_number(conn, existing["id"], changes)
             return {**existing, **changes}
-        kind_value = {"long-code": "longcode", "toll-free": "tollfree"}.get(kind or "", None)
+        kind_value = {"long-code": "longcode", "toll-free": "tollfree"}.get(kind or "")
         row = _number_row(org_id, number, profile_id, now, kind=kind_value, hosted=hosted, whatsapp=whatsapp)
         await store.insert(conn, phone_numbers, row)
         return row
@@ -95,7 +95,11 @@ async def add_number(
 def _order_phone_number(e164: str, extra: Row) -> Row:
     info = phone.lookup(e164)
     country = info.country or "US"
-    number_type = "toll_free" if info.toll_free else ("mobile" if info.line_type == "Wireless" and country != "US" else "local")
+    number_type = (
+        "toll_free"
+        if info.toll_free
+        else ("mobile" if info.line_type == "Wireless" and country != "US" else "local")
+    )
     entry = {
         "id": new_uuid(),
         "record_type": "number_order_phone_number",
@@ -144,7 +148,9 @@ async def create_order(ctx: Context, org_id: str, values: Row) -> Row:
         entries = []
         for item in requested:
             entry = _order_phone_number(item["phone_number"], item)
-            await store.insert(conn, phone_numbers, _number_row(org_id, item["phone_number"], profile_id, now))
+            await store.insert(
+                conn, phone_numbers, _number_row(org_id, item["phone_number"], profile_id, now)
+            )
             entries.append(entry)
         order = {
             "id": new_uuid(),
@@ -170,7 +176,9 @@ async def get_order(ctx: Context, org_id: str, order_id: str) -> Row:
     return row
 
 
-async def list_orders(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
+async def list_orders(
+    ctx: Context, org_id: str, filters: list, offset: int, limit: int
+) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
         return await store.list_orders(conn, org_id, filters=filters, offset=offset, limit=limit)
 

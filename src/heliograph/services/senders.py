@@ -31,6 +31,7 @@ class Sender:
     tags: list[str] = field(default_factory=list)
     mps_override: float | None = None
     remember_sticky: bool = False  # record (profile, recipient) → number after the send commits
+    opted_out: bool | None = None  # known from the sender lookup; None = not looked up yet
     carrier: str = PLATFORM_CARRIER
     line_type: str = "VoIP"
 
@@ -66,8 +67,8 @@ def for_number(number: Row, profile: Row) -> Sender:
     )
 
 
-async def phone_number(conn, caller: Caller, e164: str) -> Sender:  # noqa: ANN001
-    found = await store.sender_with_profile(conn, caller.organization_id, e164)
+async def phone_number(conn, caller: Caller, e164: str, to: str = "") -> Sender:  # noqa: ANN001
+    found = await store.sender_with_profile(conn, caller.organization_id, e164, to)
     if found is None:
         raise invalid_from(f"The number {e164} is not a number of this account.")
     number, profile = found
@@ -75,9 +76,14 @@ async def phone_number(conn, caller: Caller, e164: str) -> Sender:  # noqa: ANN0
         raise invalid_from(f"The number {e164} is not assigned to a messaging profile.")
     if number["status"] != "active":
         raise MessagingRejected(
-            f"The sending number {e164} is in a temporarily unusable or pending state.", code="40320", pointer="/from"
+            f"The sending number {e164} is in a temporarily unusable or pending state.",
+            code="40320",
+            pointer="/from",
         )
-    return for_number(number, profile)
+    blocked = profile.pop("opted_out", False)
+    sender = for_number(number, profile)
+    sender.opted_out = bool(blocked) if to else None
+    return sender
 
 
 async def short_code(conn, caller: Caller, code: str) -> Sender:  # noqa: ANN001
@@ -95,11 +101,15 @@ async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None
     if profile is None:
         raise invalid_from("An alphanumeric sender needs 'messaging_profile_id'.")
     if not ALPHANUMERIC.match(sender_id):
-        raise MessagingRejected("The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from")
+        raise MessagingRejected(
+            "The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from"
+        )
     records = await store.alpha_senders_of_profile(conn, profile["id"])
     if not records and not profile["alpha_sender"]:
         raise MessagingRejected(
-            "The messaging profile doesn't have an associated alphanumeric sender ID.", code="40306", pointer="/from"
+            "The messaging profile doesn't have an associated alphanumeric sender ID.",
+            code="40306",
+            pointer="/from",
         )
     record = next((r for r in records if r["alphanumeric_sender_id"] == sender_id), None)
     if record is None and profile["alpha_sender"] != sender_id:
@@ -163,7 +173,9 @@ def success_ratio(health: Row | None) -> float:
     return health["delivered"] / health["finished"]
 
 
-async def resolve(ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None) -> Sender:  # noqa: ANN001
+async def resolve(
+    ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None
+) -> Sender:  # noqa: ANN001
     """Resolve the sender for endpoint `kind`; raises 40305 and friends."""
     sender_value = body.get("from")
     to = body["to"]
@@ -177,8 +189,10 @@ async def resolve(ctx: Context, conn, caller: Caller, kind: str, body: Row, prof
         raise invalid_from()
     if phone.is_e164(sender_value):
         if kind == "short_code":
-            raise invalid_from(f"{sender_value} is not a short code; use POST /messages/long_code for numbers.")
-        return await phone_number(conn, caller, sender_value)
+            raise invalid_from(
+                f"{sender_value} is not a short code; use POST /messages/long_code for numbers."
+            )
+        return await phone_number(conn, caller, sender_value, to)
     if phone.is_short_code(sender_value):
         if kind == "long_code":
             raise invalid_from(f"{sender_value} is a short code; use POST /messages/short_code.")

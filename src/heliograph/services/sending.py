@@ -49,7 +49,9 @@ SEND = Endpoint("/messages", "send")
 LONG_CODE = Endpoint("/messages/long_code", "long_code", ("from",))
 SHORT_CODE = Endpoint("/messages/short_code", "short_code", ("from",))
 NUMBER_POOL = Endpoint("/messages/number_pool", "number_pool", ("messaging_profile_id",))
-ALPHANUMERIC = Endpoint("/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id"))
+ALPHANUMERIC = Endpoint(
+    "/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id")
+)
 SCHEDULE = Endpoint("/messages/schedule", "schedule", ("send_at",))
 GROUP_MMS = Endpoint("/messages/group_mms", "group_mms", ("from",))
 WHATSAPP = Endpoint("/messages/whatsapp", "whatsapp", ("from", "whatsapp_message"))
@@ -101,21 +103,27 @@ def _check_types(body: Row, *, to_type: type = str) -> None:
         # bool is an int subclass; a JSON true must not pass for a string and vice versa
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
             raise ValidationFailed(
-                f"The '{name}' parameter must be of type {_type_name(expected)}.", code="10026", pointer=f"/{name}"
+                f"The '{name}' parameter must be of type {_type_name(expected)}.",
+                code="10026",
+                pointer=f"/{name}",
             )
     for name in ("media_urls", "to"):
         value = body.get(name)
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    raise ValidationFailed(f"Each item of '{name}' must be a string.", code="10026", pointer=f"/{name}/{i}")
+                    raise ValidationFailed(
+                        f"Each item of '{name}' must be a string.", code="10026", pointer=f"/{name}/{i}"
+                    )
 
 
 def _check_enums(body: Row) -> None:
     if body.get("type") is not None and body["type"] not in ("SMS", "MMS"):
         raise ValidationFailed("'type' must be one of SMS, MMS.", code="10032", pointer="/type")
     if body.get("encoding") is not None and body["encoding"] not in ("auto", "gsm7", "ucs2"):
-        raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
+        raise ValidationFailed(
+            "'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding"
+        )
 
 
 def valid_url(url: str) -> bool:
@@ -127,12 +135,16 @@ def _check_urls(body: Row) -> None:
         value = body.get(name)
         if value and not valid_url(value):
             raise ValidationFailed(
-                f"'{name}' must be an http(s) URL of at most 2000 characters.", code="10003", pointer=f"/{name}"
+                f"'{name}' must be an http(s) URL of at most 2000 characters.",
+                code="10003",
+                pointer=f"/{name}",
             )
     for i, url in enumerate(body.get("media_urls") or []):
         if not valid_url(url):
             raise ValidationFailed(
-                "Each media URL must be an http(s) URL of at most 2000 characters.", code="10003", pointer=f"/media_urls/{i}"
+                "Each media URL must be an http(s) URL of at most 2000 characters.",
+                code="10003",
+                pointer=f"/media_urls/{i}",
             )
 
 
@@ -140,8 +152,14 @@ def _check_required(body: Row, endpoint: Endpoint) -> None:
     for name in endpoint.required:
         if body.get(name) in (None, "", [], {}):
             raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
-    if endpoint.kind in ("send", "schedule") and not body.get("from") and not body.get("messaging_profile_id"):
-        raise ValidationFailed("Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from")
+    if (
+        endpoint.kind in ("send", "schedule")
+        and not body.get("from")
+        and not body.get("messaging_profile_id")
+    ):
+        raise ValidationFailed(
+            "Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from"
+        )
 
 
 async def load_profile_arg(conn, caller: Caller, body: Row) -> Row | None:  # noqa: ANN001
@@ -163,7 +181,9 @@ def _parse_send_at(ctx: Context, body: Row) -> int | None:
     try:
         when = parse_iso(raw)
     except ValueError:
-        raise ValidationFailed(f"'send_at' is not an ISO 8601 datetime: {raw!r}.", code="10033", pointer="/send_at") from None
+        raise ValidationFailed(
+            f"'send_at' is not an ISO 8601 datetime: {raw!r}.", code="10033", pointer="/send_at"
+        ) from None
     now = ctx.now()
     if not now + SCHEDULE_MIN_SECONDS * 1_000_000 <= when <= now + SCHEDULE_MAX_SECONDS * 1_000_000:
         raise ValidationFailed(
@@ -173,8 +193,13 @@ def _parse_send_at(ctx: Context, body: Row) -> int | None:
 
 
 def check_destination(to: str, pointer: str = "/to") -> None:
-    if not (phone.is_e164(to) or phone.is_short_code(to)) or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION:
-        raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer=pointer)
+    if (
+        not (phone.is_e164(to) or phone.is_short_code(to))
+        or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION
+    ):
+        raise MessagingRejected(
+            "The 'to' address should be a single valid number.", code="40310", pointer=pointer
+        )
 
 
 def _check_content(text: str | None, subject: str | None, media_urls: list[str]) -> None:
@@ -200,7 +225,9 @@ def destination_info(to: str, sender: senders.Sender) -> phone.NumberInfo:
     return phone.NumberInfo(to, sender.country or "US", "", "", False)
 
 
-def check_policy(caller: Caller, sender: senders.Sender, to: str, destination: phone.NumberInfo, pointer: str = "/to") -> None:
+def check_policy(
+    caller: Caller, sender: senders.Sender, to: str, destination: phone.NumberInfo, pointer: str = "/to"
+) -> None:
     profile = sender.profile
     if not profile["enabled"]:
         raise MessagingRejected(f"The specified messaging profile {profile['id']} is disabled.", code="40312")
@@ -240,7 +267,14 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
         # MMS (and WhatsApp) carry text as is: no substitutions, one part
         encoded = enc.encode_text(text or "", requested="ucs2" if requested == "ucs2" else "auto")
         return enc.EncodedText(
-            encoded.original, encoded.original, encoded.encoding, 1, encoded.units, encoded.num_chars, False, 0
+            encoded.original,
+            encoded.original,
+            encoded.encoding,
+            1,
+            encoded.units,
+            encoded.num_chars,
+            False,
+            0,
         )
     try:
         encoded = enc.encode_text(text or "", requested=requested, smart=bool(profile["smart_encoding"]))
@@ -252,7 +286,9 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
             pointer="/text",
         ) from None
     if text and not encoded.transmitted:
-        raise MessagingRejected("The message has no content after smart encoding.", code="40316", pointer="/text")
+        raise MessagingRejected(
+            "The message has no content after smart encoding.", code="40316", pointer="/text"
+        )
     if encoded.parts > enc.MAX_PARTS:
         raise MessagingRejected(
             f"The SMS message would be divided into {encoded.parts} parts. The maximum is {enc.MAX_PARTS}.",
@@ -388,7 +424,11 @@ def _sticky_statement(sender: senders.Sender, to: str, now: int):  # noqa: ANN20
 
 
 async def send(
-    ctx: Context, caller: Caller, body: Row, endpoint: Endpoint = SEND, idempotency: IdempotencyRecord | None = None
+    ctx: Context,
+    caller: Caller,
+    body: Row,
+    endpoint: Endpoint = SEND,
+    idempotency: IdempotencyRecord | None = None,
 ) -> Row:
     """Validate, persist and answer one send request; raises HeliographError subclasses on refusal."""
     if endpoint.kind == "group_mms":
@@ -411,10 +451,13 @@ async def send(
             message_type, media_urls, subject = "SMS", [], None
         if message_type == "SMS" and media_urls:
             raise MessagingRejected(
-                "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).", code="40304"
+                "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
+                code="40304",
             )
         sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
-        opted_out = await compliance_store.opted_out(conn, sender.profile["id"], [to])
+        opted_out = sender.opted_out
+        if opted_out is None:
+            opted_out = bool(await compliance_store.opted_out(conn, sender.profile["id"], [to]))
     destination = destination_info(to, sender)
     check_policy(caller, sender, to, destination)
     if opted_out:
@@ -431,12 +474,16 @@ async def send(
         message_type, media_urls, subject = "SMS", [], None
     rewritten, replacements = links.rewrite(ctx, sender.profile, text)
     encoded = _encode(ctx, body, sender.profile, message_type, rewritten)
-    row = build_row(ctx, caller, body, sender, to, destination, message_type, text, subject, media_urls, encoded, send_at)
+    row = build_row(
+        ctx, caller, body, sender, to, destination, message_type, text, subject, media_urls, encoded, send_at
+    )
     if replacements:
         # the recipient gets the short links; the API keeps the text as written
         row["transmitted_text"] = encoded.transmitted
         row["num_chars"] = len(text or "")
-    draft = Draft(row, sender, extra_rows=[(short_links, r) for r in links.link_rows(row, sender.profile, replacements)])
+    draft = Draft(
+        row, sender, extra_rows=[(short_links, r) for r in links.link_rows(row, sender.profile, replacements)]
+    )
     if sender.remember_sticky:
         draft.statements.append(_sticky_statement(sender, to, row["received_at"]))
     await pace(ctx, draft)
@@ -445,7 +492,9 @@ async def send(
     return wire
 
 
-async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None) -> Row:
+async def send_group_mms(
+    ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None
+) -> Row:
     """One MMS to up to 8 recipients: a message per recipient, sharing a group id (spec §13)."""
     _check_types(body, to_type=list)
     _check_urls(body)
@@ -480,7 +529,9 @@ async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: I
                 pointer=f"/to/{i}",
             )
         encoded = _encode(ctx, body, sender.profile, "MMS", text)
-        row = build_row(ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None)
+        row = build_row(
+            ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None
+        )
         row["group_message_id"] = group_id
         drafts.append(Draft(row, sender))
     for draft in drafts:

@@ -135,7 +135,12 @@ _FEATURES = {
     },
 }
 
-NEW_NUMBER_HEALTH = {"message_count": 0, "inbound_outbound_ratio": 0.0, "success_ratio": 1.0, "spam_ratio": 0.0}
+NEW_NUMBER_HEALTH = {
+    "message_count": 0,
+    "inbound_outbound_ratio": 0.0,
+    "success_ratio": 1.0,
+    "spam_ratio": 0.0,
+}
 
 
 def phone_number(row: Row) -> dict[str, Any]:
@@ -187,7 +192,9 @@ def number_order(row: Row, *, full: bool = True) -> dict[str, Any]:
         "billing_group_id": row["billing_group_id"],
         "customer_reference": row["customer_reference"],
         "requirements_met": True,
-        "sub_number_orders_ids": sorted({n["_sub_order_id"] for n in row["phone_numbers"] if "_sub_order_id" in n}),
+        "sub_number_orders_ids": sorted(
+            {n["_sub_order_id"] for n in row["phone_numbers"] if "_sub_order_id" in n}
+        ),
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }
@@ -217,6 +224,11 @@ def hosted_number_deletion(row: Row) -> dict[str, Any]:
         "messaging_profile_id": row["messaging_profile_id"],
         "status": "deleted",
         "phone_numbers": [
-            {"id": row["id"], "phone_number": row["phone_number"], "record_type": "messaging_hosted_number", "status": "deleted"}
+            {
+                "id": row["id"],
+                "phone_number": row["phone_number"],
+                "record_type": "messaging_hosted_number",
+                "status": "deleted",
+            }
         ],
     }

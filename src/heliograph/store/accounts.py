@@ -15,6 +15,7 @@ from heliograph.store.tables import (
     api_keys,
     messaging_profiles,
     number_orders,
+    opt_outs,
     organizations,
     phone_numbers,
     short_codes,
@@ -39,7 +40,9 @@ async def get_organization(conn: AsyncConnection, org_id: str) -> Row | None:
 
 async def sandbox_organization(conn: AsyncConnection) -> Row | None:
     """The organization `heliograph serve` bootstrapped (the oldest sandbox one)."""
-    query = select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)
+    query = (
+        select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)
+    )
     return _one(await conn.execute(query.limit(1)))
 
 
@@ -67,18 +70,28 @@ async def get_profile(conn: AsyncConnection, org_id: str, profile_id: str) -> Ro
 
 
 async def list_profiles(
-    conn: AsyncConnection, org_id: str, *, name_eq: str | None, name_contains: str | None, offset: int, limit: int
+    conn: AsyncConnection,
+    org_id: str,
+    *,
+    name_eq: str | None,
+    name_contains: str | None,
+    offset: int,
+    limit: int,
 ) -> tuple[list[Row], int]:
     where = [messaging_profiles.c.organization_id == org_id]
     if name_eq is not None:
         where.append(messaging_profiles.c.name == name_eq)
     if name_contains is not None:
         where.append(func.lower(messaging_profiles.c.name).contains(name_contains.lower(), autoescape=True))
-    total = (await conn.execute(select(func.count()).select_from(messaging_profiles).where(*where))).scalar_one()
+    total = (
+        await conn.execute(select(func.count()).select_from(messaging_profiles).where(*where))
+    ).scalar_one()
     query = (
         select(messaging_profiles)
         .where(*where)
-        .order_by(messaging_profiles.c.created_at, messaging_profiles.c.id)  # oldest first: new rows land on the last page
+        .order_by(
+            messaging_profiles.c.created_at, messaging_profiles.c.id
+        )  # oldest first: new rows land on the last page
         .offset(offset)
         .limit(limit)
     )
@@ -86,7 +99,9 @@ async def list_profiles(
 
 
 async def update_profile(conn: AsyncConnection, profile_id: str, values: Row) -> None:
-    await conn.execute(update(messaging_profiles).where(messaging_profiles.c.id == profile_id).values(**values))
+    await conn.execute(
+        update(messaging_profiles).where(messaging_profiles.c.id == profile_id).values(**values)
+    )
 
 
 async def delete_profile(conn: AsyncConnection, org_id: str, profile_id: str, now: int) -> None:
@@ -97,7 +112,9 @@ async def delete_profile(conn: AsyncConnection, org_id: str, profile_id: str, no
             .where(table.c.organization_id == org_id, table.c.messaging_profile_id == profile_id)
             .values(messaging_profile_id=None, updated_at=now)
         )
-    await conn.execute(alphanumeric_sender_ids.delete().where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id))
+    await conn.execute(
+        alphanumeric_sender_ids.delete().where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id)
+    )
     await conn.execute(messaging_profiles.delete().where(messaging_profiles.c.id == profile_id))
 
 
@@ -111,10 +128,19 @@ async def number_by_e164(conn: AsyncConnection, e164: str) -> Row | None:
 
 def _sender_query():  # noqa: ANN202
     p = messaging_profiles.alias("p")
+    blocked = (
+        select(opt_outs.c.recipient)
+        .where(opt_outs.c.messaging_profile_id == phone_numbers.c.messaging_profile_id)
+        .where(opt_outs.c.recipient == bindparam("to"))
+        .exists()
+    )
     return (
-        select(phone_numbers, *[c.label(f"p__{c.name}") for c in p.c])
+        select(phone_numbers, blocked.label("p__opted_out"), *[c.label(f"p__{c.name}") for c in p.c])
         .outerjoin(p, p.c.id == phone_numbers.c.messaging_profile_id)
-        .where(phone_numbers.c.phone_number == bindparam("e164"), phone_numbers.c.organization_id == bindparam("org"))
+        .where(
+            phone_numbers.c.phone_number == bindparam("e164"),
+            phone_numbers.c.organization_id == bindparam("org"),
+        )
     )
 
 
@@ -122,9 +148,12 @@ def _sender_query():  # noqa: ANN202
 _SENDER_QUERY = _sender_query()
 
 
-async def sender_with_profile(conn: AsyncConnection, org_id: str, e164: str) -> tuple[Row, Row | None] | None:
-    """The caller's number and the profile it is assigned to, in one query (the send hot path)."""
-    row = _one(await conn.execute(_SENDER_QUERY, {"e164": e164, "org": org_id}))
+async def sender_with_profile(
+    conn: AsyncConnection, org_id: str, e164: str, to: str = ""
+) -> tuple[Row, Row | None] | None:
+    """The caller's number and the profile it is assigned to, in one query (the send hot path).
+    The profile row carries `opted_out`: whether `to` opted out of that profile."""
+    row = _one(await conn.execute(_SENDER_QUERY, {"e164": e164, "org": org_id, "to": to}))
     if row is None:
         return None
     number = {k: v for k, v in row.items() if not k.startswith("p__")}
@@ -189,7 +218,9 @@ async def short_code_by_code(conn: AsyncConnection, code: str) -> Row | None:
 
 
 async def get_short_code(conn: AsyncConnection, org_id: str, short_code_id: str) -> Row | None:
-    query = select(short_codes).where(short_codes.c.id == short_code_id, short_codes.c.organization_id == org_id)
+    query = select(short_codes).where(
+        short_codes.c.id == short_code_id, short_codes.c.organization_id == org_id
+    )
     return _one(await conn.execute(query))
 
 
@@ -220,7 +251,9 @@ async def update_short_code(conn: AsyncConnection, short_code_id: str, values: R
 
 
 async def get_order(conn: AsyncConnection, org_id: str, order_id: str) -> Row | None:
-    query = select(number_orders).where(and_(number_orders.c.id == order_id, number_orders.c.organization_id == org_id))
+    query = select(number_orders).where(
+        and_(number_orders.c.id == order_id, number_orders.c.organization_id == org_id)
+    )
     return _one(await conn.execute(query))
 
 
@@ -255,7 +288,9 @@ async def profiles_by_ids(conn: AsyncConnection, ids: set[str]) -> dict[str, Row
 
 
 async def alpha_senders_of_profile(conn: AsyncConnection, profile_id: str) -> list[Row]:
-    query = select(alphanumeric_sender_ids).where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id)
+    query = select(alphanumeric_sender_ids).where(
+        alphanumeric_sender_ids.c.messaging_profile_id == profile_id
+    )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
@@ -283,7 +318,9 @@ async def delete_alpha_sender(conn: AsyncConnection, sender_id: str) -> None:
 # --- sticky senders ---------------------------------------------------------------------------------
 
 
-async def sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, not_before: int) -> str | None:
+async def sticky_sender(
+    conn: AsyncConnection, profile_id: str, recipient: str, not_before: int
+) -> str | None:
     t = sticky_senders
     query = select(t.c.phone_number).where(
         t.c.messaging_profile_id == profile_id, t.c.recipient == recipient, t.c.last_used_at >= not_before
@@ -291,16 +328,28 @@ async def sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, 
     return (await conn.execute(query)).scalar()
 
 
-async def remember_sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, number: str, now: int) -> None:
+async def remember_sticky_sender(
+    conn: AsyncConnection, profile_id: str, recipient: str, number: str, now: int
+) -> None:
     """Upsert the (profile, recipient) → number mapping."""
     t = sticky_senders
     await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id, t.c.recipient == recipient))
     await conn.execute(
-        t.insert(), [{"messaging_profile_id": profile_id, "recipient": recipient, "phone_number": number, "last_used_at": now}]
+        t.insert(),
+        [
+            {
+                "messaging_profile_id": profile_id,
+                "recipient": recipient,
+                "phone_number": number,
+                "last_used_at": now,
+            }
+        ],
     )
 
 
-async def forget_sticky_senders(conn: AsyncConnection, *, profile_id: str | None = None, number: str | None = None) -> None:
+async def forget_sticky_senders(
+    conn: AsyncConnection, *, profile_id: str | None = None, number: str | None = None
+) -> None:
     t = sticky_senders
     if profile_id is not None:
         await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id))

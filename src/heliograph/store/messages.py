@@ -25,7 +25,6 @@ async def get_messages(conn: AsyncConnection, ids: list[str]) -> list[Row]:
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
-
 async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
     """Apply per-message changes; every dict holds `id` and the same set of other keys."""
     if not changes:
@@ -85,19 +84,30 @@ async def number_health(conn: AsyncConnection, numbers: list[str], since: int) -
 
     if not numbers:
         return {}
-    final = messages.c.status.in_(("delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired"))
+    final = messages.c.status.in_(
+        ("delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired")
+    )
     query = (
         select(
             messages.c.from_number,
             func.count().label("finished"),
             func.sum(case((messages.c.status == "delivered", 1), else_=0)).label("delivered"),
         )
-        .where(messages.c.from_number.in_(numbers), messages.c.direction == "outbound", messages.c.received_at >= since, final)
+        .where(
+            messages.c.from_number.in_(numbers),
+            messages.c.direction == "outbound",
+            messages.c.received_at >= since,
+            final,
+        )
         .group_by(messages.c.from_number)
     )
     inbound = (
         select(messages.c.to_number, func.count().label("received"))
-        .where(messages.c.to_number.in_(numbers), messages.c.direction == "inbound", messages.c.received_at >= since)
+        .where(
+            messages.c.to_number.in_(numbers),
+            messages.c.direction == "inbound",
+            messages.c.received_at >= since,
+        )
         .group_by(messages.c.to_number)
     )
     out: dict[str, Row] = {n: {"finished": 0, "delivered": 0, "received": 0} for n in numbers}

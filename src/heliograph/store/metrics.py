@@ -29,12 +29,16 @@ async def add(conn: AsyncConnection, increments: Iterable[Row]) -> None:
     merged: dict[tuple, Row] = {}
     for inc in increments:
         key = (inc["messaging_profile_id"], inc["bucket"], inc["label"])
-        slot = merged.setdefault(key, {"messaging_profile_id": key[0], "bucket": key[1], "label": key[2], **dict.fromkeys(COUNTERS, 0)})
+        slot = merged.setdefault(
+            key,
+            {"messaging_profile_id": key[0], "bucket": key[1], "label": key[2], **dict.fromkeys(COUNTERS, 0)},
+        )
         for counter in COUNTERS:
             slot[counter] += inc.get(counter, 0)
     if merged:
         await conn.execute(
-            _upsert(conn, profile_rollups, ("messaging_profile_id", "bucket", "label"), COUNTERS), list(merged.values())
+            _upsert(conn, profile_rollups, ("messaging_profile_id", "bucket", "label"), COUNTERS),
+            list(merged.values()),
         )
 
 
@@ -44,8 +48,12 @@ async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
         key = (inc["messaging_profile_id"], inc["bucket"], inc["code"])
         merged[key] = merged.get(key, 0) + 1
     if merged:
-        rows = [{"messaging_profile_id": p, "bucket": b, "code": c, "count": n} for (p, b, c), n in merged.items()]
-        await conn.execute(_upsert(conn, profile_error_rollups, ("messaging_profile_id", "bucket", "code"), ("count",)), rows)
+        rows = [
+            {"messaging_profile_id": p, "bucket": b, "code": c, "count": n} for (p, b, c), n in merged.items()
+        ]
+        await conn.execute(
+            _upsert(conn, profile_error_rollups, ("messaging_profile_id", "bucket", "code"), ("count",)), rows
+        )
 
 
 async def totals(conn: AsyncConnection, profile_ids: list[str], since: int) -> dict[str, Row]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from heliograph.carriers.base import Carrier
@@ -15,7 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8) -> None:
+    def __init__(
+        self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8
+    ) -> None:
         self._ctx = ctx
         self._carrier = carrier
         self._poll = poll_seconds
@@ -61,10 +64,8 @@ class Dispatcher:
             if delay <= 0:
                 await asyncio.sleep(0.005)
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ctx.wakeups.dispatcher.wait(), delay)
-            except TimeoutError:
-                pass
         if self._media_tasks:
             await asyncio.gather(*self._media_tasks, return_exceptions=True)
 

@@ -8,6 +8,7 @@ webhook attempts finish, so nothing accepted is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -45,11 +46,16 @@ class Workers:
                 released = await claims.release_message_leases(conn, ctx.now())
                 await claims.release_event_leases(conn, ctx.now())
             if released:
-                logger.info("released leases of a previous run", extra={"action": "recover", "messages": released})
+                logger.info(
+                    "released leases of a previous run", extra={"action": "recover", "messages": released}
+                )
         await self.carrier.start(lambda reports: delivery.record_reports(ctx, reports))
         resumed = await delivery.resume_in_flight(ctx, self.carrier)
         if resumed:
-            logger.info("resumed receipts owed from before the restart", extra={"action": "recover", "messages": resumed})
+            logger.info(
+                "resumed receipts owed from before the restart",
+                extra={"action": "recover", "messages": resumed},
+            )
         for name, coro in (
             ("dispatcher", self.dispatcher.run()),
             ("webhook-sender", self.webhook_sender.run()),
@@ -69,13 +75,13 @@ class Workers:
         while not self._stopping.is_set():
             try:
                 await delivery.expire_overdue_receipts(ctx)
-                await delivery.resume_in_flight(ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
+                await delivery.resume_in_flight(
+                    ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000
+                )
                 horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
                 async with ctx.db.transaction() as conn:
                     await idempotency.purge(conn, horizon)
             except Exception:
                 logger.exception("housekeeping failed", extra={"action": "housekeeping"})
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), 5.0)
-            except TimeoutError:
-                pass

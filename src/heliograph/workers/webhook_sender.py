@@ -8,6 +8,7 @@ batches, one transaction per batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl
@@ -55,10 +56,8 @@ class WebhookSender:
                     await asyncio.gather(*self._inflight, return_exceptions=True)
                 self._results_ready.set()
                 recorder.cancel()
-                try:
+                with contextlib.suppress(asyncio.CancelledError):
                     await recorder
-                except asyncio.CancelledError:
-                    pass
                 await self._flush()
 
     async def _claim_loop(self, session: aiohttp.ClientSession) -> None:
@@ -103,15 +102,15 @@ class WebhookSender:
         if delay <= 0:
             await asyncio.sleep(0.01)
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ctx.wakeups.webhooks.wait(), delay)
-        except TimeoutError:
-            pass
 
     async def _load_seeds(self, conn, org_ids: set[str]) -> None:  # noqa: ANN001
         missing = org_ids - self._seeds.keys()
         if missing:
-            query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(missing))
+            query = select(organizations.c.id, organizations.c.signing_seed).where(
+                organizations.c.id.in_(missing)
+            )
             for org_id, seed in (await conn.execute(query)).all():
                 self._seeds[org_id] = seed
 
@@ -177,7 +176,10 @@ class WebhookSender:
             settings = self._settings
             outcomes = [
                 webhooks.outcome(
-                    r, attempts_per_url=settings.webhook_attempts_per_url, retry_hours=settings.webhook_retry_hours, rng=self._rng
+                    r,
+                    attempts_per_url=settings.webhook_attempts_per_url,
+                    retry_hours=settings.webhook_retry_hours,
+                    rng=self._rng,
                 )
                 for r in batch
             ]

@@ -50,11 +50,18 @@ async def list_configs(profile_id: str, request: Request) -> Response:
                 try:
                     when = parse_iso(q[name])
                 except ValueError:
-                    raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+                    raise ValidationFailed(
+                        f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
+                    ) from None
                 col = autoresp_configs.c[column]
                 filters.append(col >= when if op == "gte" else col <= when)
     rows = await compliance.list_configs(ctx, caller_of(request).organization_id, profile_id, filters)
-    meta = {"page_number": 1, "page_size": max(len(rows), 20), "total_pages": 1 if rows else 0, "total_results": len(rows)}
+    meta = {
+        "page_number": 1,
+        "page_size": max(len(rows), 20),
+        "total_pages": 1 if rows else 0,
+        "total_results": len(rows),
+    }
     return json_response({"data": [compliance.config_view(r) for r in rows], "meta": meta})
 
 
@@ -63,28 +70,43 @@ async def create_config(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     _ids(profile_id)
     body = validate(AutoRespConfigBody, await json_object(request))
-    row = await compliance.create_config(ctx, caller_of(request).organization_id, profile_id, body.model_dump())
+    row = await compliance.create_config(
+        ctx, caller_of(request).organization_id, profile_id, body.model_dump()
+    )
     return json_response({"data": compliance.config_view(row)})
 
 
-@router.get("/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Retrieve an auto-response config")
+@router.get(
+    "/messaging_profiles/{profile_id}/autoresp_configs/{config_id}",
+    summary="Retrieve an auto-response config",
+)
 async def retrieve_config(profile_id: str, config_id: str, request: Request) -> Response:
     _ids(profile_id, config_id)
-    row = await compliance.get_config(request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, config_id)
+    row = await compliance.get_config(
+        request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, config_id
+    )
     return json_response({"data": compliance.config_view(row)})
 
 
-@router.put("/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Replace an auto-response config")
+@router.put(
+    "/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Replace an auto-response config"
+)
 async def replace_config(profile_id: str, config_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     _ids(profile_id, config_id)
     body = validate(AutoRespConfigBody, await json_object(request))
-    row = await compliance.replace_config(ctx, caller_of(request).organization_id, profile_id, config_id, body.model_dump())
+    row = await compliance.replace_config(
+        ctx, caller_of(request).organization_id, profile_id, config_id, body.model_dump()
+    )
     return json_response({"data": compliance.config_view(row)})
 
 
-@router.delete("/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Delete an auto-response config")
+@router.delete(
+    "/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Delete an auto-response config"
+)
 async def delete_config(profile_id: str, config_id: str, request: Request) -> Response:
     _ids(profile_id, config_id)
-    await compliance.delete_config(request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, config_id)
+    await compliance.delete_config(
+        request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, config_id
+    )
     return json_response("OK")

@@ -23,7 +23,9 @@ async def list_hosted(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort[phone_number]")
     if sort is not None and sort not in ("asc", "desc"):
-        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
+        raise ValidationFailed(
+            "sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]"
+        )
     exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
     rows, total = await numbers.list_numbers(
         ctx,
@@ -41,7 +43,9 @@ async def list_hosted(request: Request) -> Response:
 
 @router.get("/messaging_hosted_numbers/{number_id}", summary="Retrieve a messaging hosted number")
 async def retrieve_hosted(number_id: str, request: Request) -> Response:
-    row = await numbers.get_number(request.app.state.heliograph.ctx, caller_of(request).organization_id, number_id, hosted=True)
+    row = await numbers.get_number(
+        request.app.state.heliograph.ctx, caller_of(request).organization_id, number_id, hosted=True
+    )
     return json_response({"data": views.phone_number(row)})
 
 

@@ -19,7 +19,9 @@ def _time_frame(request: Request) -> str:
     value = request.query_params.get("time_frame", "24h")
     if value not in metrics.TIME_FRAMES:
         raise ValidationFailed(
-            f"time_frame must be one of {', '.join(metrics.TIME_FRAMES)}.", code="10032", parameter="time_frame"
+            f"time_frame must be one of {', '.join(metrics.TIME_FRAMES)}.",
+            code="10032",
+            parameter="time_frame",
         )
     return value
 
@@ -30,7 +32,12 @@ async def list_metrics(request: Request) -> Response:
     time_frame = _time_frame(request)
     page = page_of(request)
     data, total = await metrics.high_level(
-        ctx, caller_of(request).organization_id, time_frame, request.query_params.get("id"), page.offset, page.size
+        ctx,
+        caller_of(request).organization_id,
+        time_frame,
+        request.query_params.get("id"),
+        page.offset,
+        page.size,
     )
     return json_response(page.body(data, total))
 
@@ -40,5 +47,7 @@ async def profile_metrics(profile_id: str, request: Request) -> Response:
     if not is_uuid(profile_id):
         raise NotFound(f"Messaging profile {profile_id} was not found.")
     time_frame = _time_frame(request)
-    data = await metrics.detailed(request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, time_frame)
+    data = await metrics.detailed(
+        request.app.state.heliograph.ctx, caller_of(request).organization_id, profile_id, time_frame
+    )
     return json_response({"data": data})

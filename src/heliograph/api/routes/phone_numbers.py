@@ -34,11 +34,19 @@ async def list_numbers(request: Request) -> Response:
     q = request.query_params
     number_type = q.get("filter[type]")
     if number_type is not None and number_type not in _TYPES:
-        raise ValidationFailed("filter[type] must be one of tollfree, longcode, shortcode.", code="10032", parameter="filter[type]")
-    number_type = {"long-code": "longcode", "toll-free": "tollfree", "short-code": "shortcode"}.get(number_type, number_type)
+        raise ValidationFailed(
+            "filter[type] must be one of tollfree, longcode, shortcode.",
+            code="10032",
+            parameter="filter[type]",
+        )
+    number_type = {"long-code": "longcode", "toll-free": "tollfree", "short-code": "shortcode"}.get(
+        number_type, number_type
+    )
     sort = q.get("sort[phone_number]")
     if sort is not None and sort not in ("asc", "desc"):
-        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
+        raise ValidationFailed(
+            "sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]"
+        )
     exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
     rows, total = await numbers.list_numbers(
         ctx,
@@ -65,5 +73,7 @@ async def retrieve_number(number_id: str, request: Request) -> Response:
 async def update_number(number_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     body = validate(NumberUpdate, await json_object(request))
-    row = await numbers.update_number(ctx, caller_of(request).organization_id, number_id, body.model_dump(exclude_unset=True))
+    row = await numbers.update_number(
+        ctx, caller_of(request).organization_id, number_id, body.model_dump(exclude_unset=True)
+    )
     return json_response({"data": views.phone_number(row)})

@@ -49,6 +49,11 @@ async def post_inbound(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     body = validate(InboundBody, await json_object(request))
     row = await inbound.receive(
-        ctx, caller_of(request).organization_id, sender=body.from_, to=body.to, text=body.text, media_urls=body.media_urls
+        ctx,
+        caller_of(request).organization_id,
+        sender=body.from_,
+        to=body.to,
+        text=body.text,
+        media_urls=body.media_urls,
     )
     return json_response({"data": views.message(row)})

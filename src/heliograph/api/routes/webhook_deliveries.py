@@ -25,7 +25,9 @@ def _time(q, name: str) -> int | None:  # noqa: ANN001
     try:
         return parse_iso(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+        raise ValidationFailed(
+            f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
+        ) from None
 
 
 def _filters(request: Request) -> list:
@@ -35,7 +37,11 @@ def _filters(request: Request) -> list:
     status = q.get("filter[status][eq]")
     if status is not None:
         if status not in ("delivered", "failed"):
-            raise ValidationFailed("filter[status][eq] must be delivered or failed.", code="10031", parameter="filter[status][eq]")
+            raise ValidationFailed(
+                "filter[status][eq] must be delivered or failed.",
+                code="10031",
+                parameter="filter[status][eq]",
+            )
         filters.append(e.status == "delivered" if status == "delivered" else e.status != "delivered")
     if q.get("filter[event_type]"):
         filters.append(e.event_type.in_([t.strip() for t in q["filter[event_type]"].split(",") if t.strip()]))
@@ -48,7 +54,10 @@ def _filters(request: Request) -> list:
             exists(
                 select(a.id).where(
                     a.event_id == e.id,
-                    or_(a.url.contains(needle, autoescape=True), a.response_body.contains(needle, autoescape=True)),
+                    or_(
+                        a.url.contains(needle, autoescape=True),
+                        a.response_body.contains(needle, autoescape=True),
+                    ),
                 )
             )
         )
@@ -75,5 +84,7 @@ async def list_deliveries(request: Request) -> Response:
 async def retrieve_delivery(delivery_id: str, request: Request) -> Response:
     if not is_uuid(delivery_id):
         raise NotFound(f"Webhook delivery {delivery_id} was not found.")
-    data = await webhook_deliveries.get_delivery(request.app.state.heliograph.ctx, caller_of(request).organization_id, delivery_id)
+    data = await webhook_deliveries.get_delivery(
+        request.app.state.heliograph.ctx, caller_of(request).organization_id, delivery_id
+    )
     return json_response({"data": data})
