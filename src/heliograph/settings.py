@@ -17,7 +17,8 @@ class Settings(BaseSettings):
 
     mode: Literal["sandbox", "gateway"] = Field(
         "sandbox",
-        description="sandbox: embedded SQLite, simulator carrier, bootstrap account. gateway: PostgreSQL, real carriers.",
+        description="sandbox: embedded SQLite, simulator carrier, bootstrap account. "
+        "gateway: PostgreSQL, real carriers.",
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")

@@ -465,7 +465,8 @@ async def send(
     if message_type == "MMS" and not _mms_allowed(sender, destination):
         if not sender.profile["mms_fall_back_to_sms"] or sender.kind == "alphanumeric":
             raise MessagingRejected(
-                "MMS can only be sent from US long code numbers and MMS-configured short codes, to domestic destinations.",
+                "MMS can only be sent from US long code numbers and MMS-configured short codes, "
+                "to domestic destinations.",
                 code="40308",
                 pointer="/from",
             )
