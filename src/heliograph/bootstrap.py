@@ -51,6 +51,4 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     if settings.number_pool_seed is not None:
         ctx.pool_rng = random.Random(settings.number_pool_seed)
     carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)
-    return Heliograph(
-        settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, carrier)
-    )
+    return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, carrier))

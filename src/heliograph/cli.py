@@ -80,15 +80,11 @@ def _banner(settings: Settings, account: Any) -> None:
     out.print(f"[bold]Heliograph[/bold] sandbox listening on {settings.base_url()}")
     out.print(f"  API base URL      {base}")
     if account.new_api_key:
-        out.print(
-            f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)"
-        )
+        out.print(f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)")
     elif settings.api_key:
         out.print("  API key           the one in HELIOGRAPH_API_KEY")
     else:
-        out.print(
-            "  API key           (created on first start; run with HELIOGRAPH_API_KEY=... to choose one)"
-        )
+        out.print("  API key           (created on first start; run with HELIOGRAPH_API_KEY=... to choose one)")
     out.print(f"  Webhook public key {account.organization['public_key']}")
     out.print(f"  Messaging profile {account.profile_id}")
     out.print(f"  Numbers           {', '.join(account.phone_numbers)}")
@@ -120,6 +116,7 @@ def serve(
 
     async def main() -> None:
         hg, account = await _prepare(settings)
+        _tune_gc()
         config = uvicorn.Config(
             create_app(hg),
             host=settings.host,
@@ -149,6 +146,16 @@ class GracefulServer(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:  # noqa: ANN001
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+
+
+def _tune_gc() -> None:
+    """The server allocates many short-lived dicts per message; the default collector thresholds made
+    garbage collection ~15 % of the event loop under load. Freeze what start-up built and collect less often."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _remember_address(settings: Settings) -> None:
@@ -224,9 +231,7 @@ def info(
 def numbers_add(
     number: Annotated[str, typer.Argument(help="E.164 number, or a 5–6 digit short code.")],
     profile: Annotated[str | None, typer.Option("--profile", help="Messaging profile id to assign.")] = None,
-    number_type: Annotated[
-        str | None, typer.Option("--type", help="long-code, toll-free or short-code.")
-    ] = None,
+    number_type: Annotated[str | None, typer.Option("--type", help="long-code, toll-free or short-code.")] = None,
     hosted: Annotated[bool, typer.Option("--hosted", help="Mark it as a messaging hosted number.")] = False,
     whatsapp: Annotated[bool, typer.Option("--whatsapp", help="Enable WhatsApp on it.")] = False,
     data_dir: DataDir = None,
@@ -276,9 +281,7 @@ def inbound(
     sender: Annotated[str, typer.Option("--from", help="The handset writing (E.164).")],
     to: Annotated[str, typer.Option("--to", help="Your number it writes to.")],
     text: Annotated[str | None, typer.Option("--text", help="Message text.")] = None,
-    media_url: Annotated[
-        list[str] | None, typer.Option("--media-url", help="Media URL (repeatable).")
-    ] = None,
+    media_url: Annotated[list[str] | None, typer.Option("--media-url", help="Media URL (repeatable).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """A virtual handset writes to one of the sandbox account's numbers (a running server delivers the webhook)."""

@@ -22,9 +22,7 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
-    data_dir: Path = Field(
-        Path("./heliograph-data"), description="Where the sandbox keeps its SQLite database."
-    )
+    data_dir: Path = Field(Path("./heliograph-data"), description="Where the sandbox keeps its SQLite database.")
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; defaults to sqlite+aiosqlite:///<data_dir>/heliograph.db."
     )
@@ -37,20 +35,14 @@ class Settings(BaseSettings):
     )
 
     # sandbox carrier
-    simulator_dlr_delay_ms: int = Field(
-        200, ge=0, description="Delay between `sent` and the simulator's receipt."
-    )
+    simulator_dlr_delay_ms: int = Field(200, ge=0, description="Delay between `sent` and the simulator's receipt.")
 
     # sender throughput (messages per second; a number's own setting wins)
     mps_long_code: float = Field(10.0, gt=0, description="Default throughput of a long code.")
     mps_toll_free: float = Field(20.0, gt=0, description="Default throughput of a toll-free number.")
     mps_short_code: float = Field(1000.0, gt=0, description="Default throughput of a short code.")
-    mps_alphanumeric: float = Field(
-        10.0, gt=0, description="Default throughput of an alphanumeric sender ID."
-    )
-    number_pool_seed: int | None = Field(
-        None, description="Seed the number-pool choice (reproducible tests)."
-    )
+    mps_alphanumeric: float = Field(10.0, gt=0, description="Default throughput of an alphanumeric sender ID.")
+    number_pool_seed: int | None = Field(None, description="Seed the number-pool choice (reproducible tests).")
 
     # media
     media_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one MMS media fetch.")
@@ -64,12 +56,8 @@ class Settings(BaseSettings):
     )
 
     # webhooks
-    webhook_timeout_seconds: float = Field(
-        2.0, gt=0, description="Timeout of one webhook POST (Telnyx: 2 s)."
-    )
-    webhook_attempts_per_url: int = Field(
-        3, ge=1, description="Attempts on one URL before failing over (Telnyx: 3)."
-    )
+    webhook_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one webhook POST (Telnyx: 2 s).")
+    webhook_attempts_per_url: int = Field(3, ge=1, description="Attempts on one URL before failing over (Telnyx: 3).")
     webhook_retry_hours: float = Field(
         24.0,
         ge=0,
@@ -85,26 +73,16 @@ class Settings(BaseSettings):
     )
 
     # message lifecycle
-    queue_ttl_seconds: int = Field(
-        4 * 3600, ge=1, description="A queued message not sent by then fails (40014)."
-    )
+    queue_ttl_seconds: int = Field(4 * 3600, ge=1, description="A queued message not sent by then fails (40014).")
     receipt_window_seconds: int = Field(
         72 * 3600, ge=1, description="A sent message with no receipt by then becomes delivery_unconfirmed."
     )
-    auto_detect_max_parts: int = Field(
-        6, ge=1, le=10, description="Parts above which auto_detect refuses (40328)."
-    )
+    auto_detect_max_parts: int = Field(6, ge=1, le=10, description="Parts above which auto_detect refuses (40328).")
 
     # API behaviour
-    max_body_bytes: int = Field(
-        1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
-    )
-    rate_limit_per_second: float = Field(
-        0, ge=0, description="API requests per second per key (0 = unlimited)."
-    )
-    rate_limit_burst: int = Field(
-        0, ge=0, description="Bucket size for the API rate limit (0 = one second's worth)."
-    )
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body accepted (413 above).")
+    rate_limit_per_second: float = Field(0, ge=0, description="API requests per second per key (0 = unlimited).")
+    rate_limit_burst: int = Field(0, ge=0, description="Bucket size for the API rate limit (0 = one second's worth).")
     idempotency_ttl_hours: float = Field(24.0, gt=0, description="How long an Idempotency-Key is remembered.")
     group_commit_ms: float = Field(
         2.0, ge=0, description="Sends arriving within this window share one database transaction."

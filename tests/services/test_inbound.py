@@ -45,7 +45,12 @@ async def test_configured_keyword_replies_with_a_real_outbound_message(world):
         world.ctx,
         world.caller.organization_id,
         profile_id,
-        {"op": "info", "keywords": ["AYUDA"], "country_code": "US", "resp_text": "Help: reply STOP to opt out of all texts."},
+        {
+            "op": "info",
+            "keywords": ["AYUDA"],
+            "country_code": "US",
+            "resp_text": "Help: reply STOP to opt out of all texts.",
+        },
     )
     await _receive(world, "ayuda")
     await dispatch.dispatch_once(world.ctx, world.carrier)

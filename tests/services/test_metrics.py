@@ -23,7 +23,9 @@ async def test_counts_rates_and_spend_for_known_traffic(world):
         DeliveryReport(wires[2]["id"], "delivery_failed", world.clock.now_us(), error_code="40008"),
     ]
     await delivery.record_reports(world.ctx, reports)
-    await inbound.receive(world.ctx, world.caller.organization_id, sender="+13125550900", to=world.long_code, text="hi", media_urls=[])
+    await inbound.receive(
+        world.ctx, world.caller.organization_id, sender="+13125550900", to=world.long_code, text="hi", media_urls=[]
+    )
     data, total = await metrics.high_level(world.ctx, world.caller.organization_id, "1h", None, 0, 20)
     assert total == 1
     overview = data[0]

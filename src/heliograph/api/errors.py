@@ -50,13 +50,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
-            err = HeliographError(
-                f"{request.method} is not allowed on {request.url.path}.", code="10030", status=405
-            )
+            err = HeliographError(f"{request.method} is not allowed on {request.url.path}.", code="10030", status=405)
         elif exc.status_code == 404:
-            err = HeliographError(
-                f"No route for {request.method} {request.url.path}.", code="10005", status=404
-            )
+            err = HeliographError(f"No route for {request.method} {request.url.path}.", code="10005", status=404)
         else:
             err = HeliographError(str(exc.detail), code="10015", status=exc.status_code)
         return error_response(err)

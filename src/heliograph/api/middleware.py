@@ -38,12 +38,7 @@ class BodyGate:
             await _reject(scope, receive, send, _too_large(self.max_bytes))
             return
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if (
-            ctype
-            and ctype != b"application/json"
-            and not ctype.endswith(b"+json")
-            and length not in (None, b"0")
-        ):
+        if ctype and ctype != b"application/json" and not ctype.endswith(b"+json") and length not in (None, b"0"):
             err = HeliographError(
                 f"Content-Type {ctype.decode(errors='replace')} is not supported; send application/json.",
                 code="10024",

@@ -35,9 +35,7 @@ async def json_body(request: Request) -> Any:
     except orjson.JSONDecodeError as exc:
         if isinstance(exc.__cause__, UnicodeDecodeError) or "utf-8" in str(exc).lower():
             raise HeliographError("The request body is not valid UTF-8.", code="10028", status=400) from None
-        raise HeliographError(
-            f"The request body is not valid JSON: {exc}.", code="10023", status=400
-        ) from None
+        raise HeliographError(f"The request body is not valid JSON: {exc}.", code="10023", status=400) from None
 
 
 async def json_object(request: Request) -> dict[str, Any]:

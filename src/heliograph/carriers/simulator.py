@@ -68,9 +68,7 @@ class SimulatorCarrier:
         for sub in in_flight:
             self._arm((sub.sent_at_us or self._clock.now_us()) + self._delay_us, sub)
         if len(self._armed) > before:
-            logger.info(
-                "re-armed owed receipts", extra={"action": "resume", "count": len(self._armed) - before}
-            )
+            logger.info("re-armed owed receipts", extra={"action": "resume", "count": len(self._armed) - before})
 
     async def close(self) -> None:
         if self._task:

@@ -368,9 +368,7 @@ def encode_text(text: str, *, requested: str = "auto", smart: bool = False) -> E
         # Fast path: plain GSM-7 ASCII needs no substitution whatever `smart` says.
         septets = _ascii_septets(text)
         if septets is not None:
-            return EncodedText(
-                text, text, GSM7, _count_parts(text, GSM7, septets), septets, num_chars, False, 0
-            )
+            return EncodedText(text, text, GSM7, _count_parts(text, GSM7, septets), septets, num_chars, False, 0)
         if requested == "gsm7" or smart:
             substituted, replaced = smart_substitute(text)
             if is_gsm7(substituted):
@@ -389,9 +387,7 @@ def encode_text(text: str, *, requested: str = "auto", smart: bool = False) -> E
                 raise NotGsm7Error(_offending(substituted))
         elif is_gsm7(text):
             septets = septet_length(text)
-            return EncodedText(
-                text, text, GSM7, _count_parts(text, GSM7, septets), septets, num_chars, False, 0
-            )
+            return EncodedText(text, text, GSM7, _count_parts(text, GSM7, septets), septets, num_chars, False, 0)
 
     units = utf16_length(text)
     return EncodedText(text, text, UCS2, _count_parts(text, UCS2, units), units, num_chars, False, 0)

@@ -40,9 +40,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).upper()
 
 
-def match(
-    text: str, configs: Iterable[Config], sender_country: str, *, short_code: bool = False
-) -> Match | None:
+def match(text: str, configs: Iterable[Config], sender_country: str, *, short_code: bool = False) -> Match | None:
     """The operation a message triggers, if any. A config for the sender's country wins over one for
     '*', and any config wins over the defaults (which only change block rules, with no reply)."""
     word = normalise(text)

@@ -145,9 +145,7 @@ async def bootstrap_sandbox(ctx: Context, api_key: str | None) -> SandboxAccount
             await add_api_key(ctx, org["id"], api_key)
         else:
             generated = await add_api_key(ctx, org["id"])
-        profile = await profiles.create_profile(
-            ctx, org["id"], {"name": "Default", "whitelisted_destinations": ["*"]}
-        )
+        profile = await profiles.create_profile(ctx, org["id"], {"name": "Default", "whitelisted_destinations": ["*"]})
         for number in SANDBOX_NUMBERS:
             try:
                 await numbers.add_number(ctx, org["id"], number, profile_id=profile["id"])
@@ -158,6 +156,4 @@ async def bootstrap_sandbox(ctx: Context, api_key: str | None) -> SandboxAccount
     default = await profiles.default_profile(ctx, org["id"])
     async with ctx.db.read() as conn:
         rows, _ = await store.list_numbers(conn, org["id"], offset=0, limit=250)
-    return SandboxAccount(
-        org, generated, default["id"] if default else None, [r["phone_number"] for r in rows]
-    )
+    return SandboxAccount(org, generated, default["id"] if default else None, [r["phone_number"] for r in rows])

@@ -47,9 +47,7 @@ def opt_out_view(row: Row, *, redact: bool = False) -> Row:
     }
 
 
-async def list_opt_outs(
-    ctx: Context, org_id: str, filters: list, offset: int, limit: int
-) -> tuple[list[Row], int]:
+async def list_opt_outs(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
         return await store.list_opt_outs(conn, org_id, filters, offset, limit)
 
@@ -81,9 +79,7 @@ async def _profile(conn, org_id: str, profile_id: str) -> Row:  # noqa: ANN001
 async def _check_config(conn, profile_id: str, values: Row, exclude_id: str | None = None) -> Row:  # noqa: ANN001
     words = [keywords.normalise(k) for k in values["keywords"]]
     if not 1 <= len(words) <= 20 or any(not w for w in words):
-        raise ValidationFailed(
-            "'keywords' must hold 1 to 20 non-empty keywords.", code="10033", pointer="/keywords"
-        )
+        raise ValidationFailed("'keywords' must hold 1 to 20 non-empty keywords.", code="10033", pointer="/keywords")
     conflict = keywords.reserved_conflict(values["op"], words)
     if conflict:
         raise ValidationFailed(
@@ -94,9 +90,7 @@ async def _check_config(conn, profile_id: str, values: Row, exclude_id: str | No
         )
     text = values.get("resp_text")
     if text is not None and len(text) < 20:
-        raise ValidationFailed(
-            "'resp_text' must be at least 20 characters.", code="10033", pointer="/resp_text"
-        )
+        raise ValidationFailed("'resp_text' must be at least 20 characters.", code="10033", pointer="/resp_text")
     for other in await store.configs_of_profile(conn, profile_id):
         if other["id"] == exclude_id or other["country_code"] != values["country_code"]:
             continue
@@ -180,9 +174,7 @@ def url_domains(ctx: Context) -> list[Row]:
     from urllib.parse import urlsplit
 
     own = urlsplit(ctx.settings.base_url()).netloc
-    names = [own] + [
-        d.strip() for d in ctx.settings.url_shortener_domains.split(",") if d.strip() and d.strip() != own
-    ]
+    names = [own] + [d.strip() for d in ctx.settings.url_shortener_domains.split(",") if d.strip() and d.strip() != own]
     return [
         {
             "id": new_uuid_for(name),

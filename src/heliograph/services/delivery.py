@@ -130,9 +130,7 @@ async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Ro
     return replies
 
 
-async def resume_in_flight(
-    ctx: Context, carrier: Carrier, sent_before: int | None = None, limit: int = 100_000
-) -> int:
+async def resume_in_flight(ctx: Context, carrier: Carrier, sent_before: int | None = None, limit: int = 100_000) -> int:
     """Offer the carrier every receipt still owed (at start-up), or those owed for a while (periodically:
     another process that held them may have died). Reports that arrive twice are ignored."""
     async with ctx.db.read() as conn:

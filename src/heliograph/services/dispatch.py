@@ -77,9 +77,7 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Rou
     """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:
-        claimed = await claims.claim_due_messages(
-            conn, now, now + int(ctx.settings.lease_seconds * 1_000_000), limit
-        )
+        claimed = await claims.claim_due_messages(conn, now, now + int(ctx.settings.lease_seconds * 1_000_000), limit)
         # a scheduled message's recipient may have opted out since it was accepted
         scheduled = {(m["messaging_profile_id"], m["to_number"]) for m in claimed if m["send_at"] is not None}
         blocked = await compliance_store.blocked_pairs(conn, scheduled)
@@ -90,9 +88,7 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Rou
         if m["valid_until"] is not None and m["valid_until"] < now:
             failed.append((m, message_error("40014", "The message was still queued at valid_until.")))
         elif (m["messaging_profile_id"], m["to_number"]) in blocked and m["send_at"] is not None:
-            failed.append(
-                (m, message_error("40300", f"{m['to_number']} opted out before the scheduled send."))
-            )
+            failed.append((m, message_error("40300", f"{m['to_number']} opted out before the scheduled send.")))
     failed_ids = {m["id"] for m, _ in failed}
     awaiting = [m for m in claimed if m["id"] not in failed_ids and _needs_media(m)]
     ready = [m for m in claimed if m["id"] not in failed_ids and m not in awaiting]
@@ -116,23 +112,18 @@ async def submit_with_media(ctx: Context, carrier: Carrier, fetcher: MediaFetche
             unusable.append((row, "The media could not be fetched."))
             continue
         row["media"] = [
-            {"url": m.url, "content_type": m.content_type, "size": m.size, "sha256": m.sha256}
-            for m in outcome
+            {"url": m.url, "content_type": m.content_type, "size": m.size, "sha256": m.sha256} for m in outcome
         ]
         ready.append(row)
     failed = [(row, message_error("40009", detail)) for row, detail in unusable]
     await _submit(ctx, carrier, ready, failed, ctx.now())
 
 
-async def _submit(
-    ctx: Context, carrier: Carrier, ready: list[Row], failed: list[tuple[Row, Row]], now: int
-) -> None:
+async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], failed: list[tuple[Row, Row]], now: int) -> None:
     try:
         results = await carrier.submit([submission(m) for m in ready]) if ready else []
     except Exception:
-        logger.exception(
-            "carrier submit failed; messages go back to the queue", extra={"action": "carrier_submit"}
-        )
+        logger.exception("carrier submit failed; messages go back to the queue", extra={"action": "carrier_submit"})
         await _requeue(ctx, ready, now + 1_000_000)
         results = []
         ready = []
@@ -172,9 +163,7 @@ def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
 
 def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) -> Row:
     if not result.accepted:
-        return _final(
-            row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)]
-        )
+        return _final(row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)])
     return {
         "id": row["id"],
         "status": "sent",

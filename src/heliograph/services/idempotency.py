@@ -33,9 +33,7 @@ class InFlight:
     def claim(self, record: IdempotencyRecord) -> None:
         ident = (record.organization_id, record.method, record.path, record.key)
         if ident in self._keys:
-            raise ValidationFailed(
-                "A request with this Idempotency-Key is still being processed.", code="10036"
-            )
+            raise ValidationFailed("A request with this Idempotency-Key is still being processed.", code="10036")
         self._keys.add(ident)
 
     def release(self, record: IdempotencyRecord) -> None:

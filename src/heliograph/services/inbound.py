@@ -192,33 +192,21 @@ async def _reply(ctx: Context, receiver: Receiver, to: str, text: str, now: int)
     return row
 
 
-async def receive(
-    ctx: Context, org_id: str, *, sender: str, to: str, text: str | None, media_urls: list[str]
-) -> Row:
+async def receive(ctx: Context, org_id: str, *, sender: str, to: str, text: str | None, media_urls: list[str]) -> Row:
     """A handset writes to one of the organization's numbers (sandbox API and CLI)."""
     if not phone.is_e164(sender):
-        raise ValidationFailed(
-            f"'from' must be an E.164 number, not {sender!r}.", code="10016", pointer="/from"
-        )
+        raise ValidationFailed(f"'from' must be an E.164 number, not {sender!r}.", code="10016", pointer="/from")
     if not (phone.is_e164(to) or phone.is_short_code(to)):
-        raise ValidationFailed(
-            f"'to' must be an E.164 number or short code, not {to!r}.", code="10016", pointer="/to"
-        )
+        raise ValidationFailed(f"'to' must be an E.164 number or short code, not {to!r}.", code="10016", pointer="/to")
     if not text and not media_urls:
-        raise ValidationFailed(
-            "An inbound message needs 'text' or 'media_urls'.", code="10004", pointer="/text"
-        )
+        raise ValidationFailed("An inbound message needs 'text' or 'media_urls'.", code="10004", pointer="/text")
     for i, url in enumerate(media_urls):
         if not sending.valid_url(url):
-            raise ValidationFailed(
-                "Each media URL must be an http(s) URL.", code="10003", pointer=f"/media_urls/{i}"
-            )
+            raise ValidationFailed("Each media URL must be an http(s) URL.", code="10003", pointer=f"/media_urls/{i}")
     async with ctx.db.transaction() as conn:
         receiver = await find_receiver(conn, to, org_id)
         if receiver is None:
-            raise NotFound(
-                f"{to} is not a number of this account; inbound messages can only reach your own numbers."
-            )
+            raise NotFound(f"{to} is not a number of this account; inbound messages can only reach your own numbers.")
         outcome = await process(ctx, conn, receiver, sender, text, media_urls, ctx.now())
         await outbox.add_events(conn, outcome.events)
     if receiver.profile is None:

@@ -74,9 +74,7 @@ class MediaFetcher:
                     raise MediaError(f"{url} answered HTTP {response.status_code}.")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 if not content_type.startswith(ALLOWED_TYPES):
-                    raise MediaError(
-                        f"{url} has content type {content_type or 'unknown'}, which MMS cannot carry."
-                    )
+                    raise MediaError(f"{url} has content type {content_type or 'unknown'}, which MMS cannot carry.")
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size >= MAX_TOTAL_BYTES:
@@ -97,6 +95,4 @@ class MediaFetcher:
         except OSError:
             raise MediaError(f"The host of {url} could not be resolved.") from None
         if any(not is_public_address(info[4][0]) for info in infos):
-            raise MediaError(
-                f"{url} points at a private or loopback address, which the gateway does not fetch."
-            )
+            raise MediaError(f"{url} points at a private or loopback address, which the gateway does not fetch.")

@@ -2,8 +2,9 @@
 
 Counting: `sent` by the time a recipient reached sent; `delivered` and failures by the time they became
 final; `received` by arrival; error ratio = failed ÷ attempted (attempted = reached sent, or failed
-before it could); spend = cost of what was sent. Buckets are 5 minutes wide; a window covers the
-buckets that start inside it.
+before it could); spend = cost of what was sent. A window starts at the 5-minute boundary at or before
+`now - time_frame` and ends with the current 5-minute bucket; both endpoints use the same window.
+Detailed time buckets are aligned to UTC (5 min, 15 min, 1 h, 6 h, 1 day).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from heliograph.domain import phone
+from heliograph.domain import phone, rollups
 from heliograph.domain.errors import NotFound
 from heliograph.domain.pricing import money
 from heliograph.domain.times import iso
@@ -20,15 +21,21 @@ from heliograph.store import accounts
 from heliograph.store import metrics as store
 
 Row = dict[str, Any]
-BUCKET_US = 5 * 60 * 1_000_000
 MINUTE = 60 * 1_000_000
 TIME_FRAMES = {"1h": 60, "3h": 180, "24h": 1440, "3d": 3 * 1440, "7d": 7 * 1440, "30d": 30 * 1440}  # minutes
 DETAIL_WIDTH = {"1h": 5, "3h": 15, "24h": 60, "3d": 360, "7d": 1440, "30d": 1440}  # minutes
 FAILED = {"sending_failed", "delivery_failed", "expired"}
 
 
-def bucket_of(us: int) -> int:
-    return us - us % BUCKET_US
+def window(now: int, time_frame: str) -> tuple[int, int]:
+    start = rollups.floor_to(now - TIME_FRAMES[time_frame] * MINUTE, rollups.FIVE_MINUTES)
+    end = rollups.floor_to(now, rollups.FIVE_MINUTES) + rollups.FIVE_MINUTES * 1_000_000
+    return start, end
+
+
+def _series_width(detail_minutes: int) -> int:
+    """The widest rollup that fits a detail bucket a whole number of times."""
+    return max(w for w in rollups.WIDTHS if (detail_minutes * 60) % w == 0)
 
 
 def label_of(sender: str) -> str:
@@ -55,12 +62,10 @@ def outbound_increments(before: Row, after: Row) -> tuple[list[Row], list[Row]]:
     incs: list[Row] = []
     errs: list[Row] = []
     if status == "sent":
-        incs.append(
-            {"bucket": bucket_of(after["sent_at"]), "sent": 1, "attempted": 1, "spend_micros": _micros(after)}
-        )
+        incs.append({"at": after["sent_at"], "sent": 1, "attempted": 1, "spend_micros": _micros(after)})
     elif status in FAILED or status in ("delivered", "delivery_unconfirmed"):
-        at = bucket_of(after["completed_at"])
-        inc: Row = {"bucket": at}
+        at = after["completed_at"]
+        inc: Row = {"at": at}
         if status == "delivered":
             inc["delivered"] = 1
         if status in FAILED:
@@ -68,7 +73,7 @@ def outbound_increments(before: Row, after: Row) -> tuple[list[Row], list[Row]]:
             if before["status"] != "sent":  # failed before it could be sent: still an attempt
                 inc["attempted"] = 1
         incs.append(inc)
-        errs = [{"bucket": at, "code": e["code"]} for e in after.get("errors") or []]
+        errs = [{"at": at, "code": e["code"]} for e in after.get("errors") or []]
     for inc in incs:
         inc.update(messaging_profile_id=profile, label=label)
     for err in errs:
@@ -81,7 +86,7 @@ def inbound_increment(row: Row) -> Row | None:
         return None
     return {
         "messaging_profile_id": row["messaging_profile_id"],
-        "bucket": bucket_of(row["received_at"]),
+        "at": row["received_at"],
         "label": label_of(row["to_number"]),
         "received": 1,
     }
@@ -131,50 +136,52 @@ def _overview(profile_id: str, numbers: int, sums: Row | None, errors: dict[str,
 async def high_level(
     ctx: Context, org_id: str, time_frame: str, profile_id: str | None, offset: int, limit: int
 ) -> tuple[list[Row], int]:
-    since = ctx.now() - TIME_FRAMES[time_frame] * MINUTE
+    segments = rollups.segments(*window(ctx.now(), time_frame))
     async with ctx.db.read() as conn:
-        profiles, total = await accounts.list_profiles(
-            conn, org_id, name_eq=None, name_contains=None, offset=0, limit=10**6
-        )
         if profile_id is not None:
-            profiles = [p for p in profiles if p["id"] == profile_id]
-            total = len(profiles)
-        profiles = profiles[offset : offset + limit]
+            profile = await accounts.get_profile(conn, org_id, profile_id)
+            profiles, total = ([profile] if profile else []), (1 if profile else 0)
+            profiles = profiles[offset : offset + limit]
+        else:
+            profiles, total = await accounts.list_profiles(
+                conn, org_id, name_eq=None, name_contains=None, offset=offset, limit=limit
+            )
         ids = [p["id"] for p in profiles]
-        sums = await store.totals(conn, ids, since)
+        sums = await store.totals(conn, ids, segments)
         counts = await accounts.number_counts(conn, ids)
     return [_overview(p["id"], counts.get(p["id"], 0), sums.get(p["id"])) for p in profiles], total
 
 
 async def detailed(ctx: Context, org_id: str, profile_id: str, time_frame: str) -> Row:
-    now = ctx.now()
-    since = bucket_of(now - TIME_FRAMES[time_frame] * MINUTE)
-    width = DETAIL_WIDTH[time_frame] * MINUTE
+    lo, hi = window(ctx.now(), time_frame)
+    detail_minutes = DETAIL_WIDTH[time_frame]
+    segments = rollups.segments(lo, hi)
+    series_segments = rollups.segments(lo, hi, _series_width(detail_minutes))
     async with ctx.db.read() as conn:
         if await accounts.get_profile(conn, org_id, profile_id) is None:
             raise NotFound(f"Messaging profile {profile_id} was not found.")
-        sums = (await store.totals(conn, [profile_id], since)).get(profile_id)
-        errors = await store.errors(conn, profile_id, since)
-        rows = await store.series(conn, profile_id, since, width)
+        sums = (await store.totals(conn, [profile_id], segments)).get(profile_id)
+        errors = await store.errors(conn, profile_id, segments)
+        rows = await store.rows(conn, profile_id, series_segments)
         counts = await accounts.number_counts(conn, [profile_id])
-    buckets: dict[int, list[Row]] = {}
+    buckets: dict[tuple[int, str], Row] = {}
     for r in rows:
-        sent, attempted, failed = int(r["sent"] or 0), int(r["attempted"] or 0), int(r["failed"] or 0)
-        ratio = _ratio(failed, attempted)
-        buckets.setdefault(int(r["start"]), []).append(
+        key = (rollups.floor_to(r["bucket"], detail_minutes * 60), r["label"])
+        slot = buckets.setdefault(key, dict.fromkeys(store.COUNTERS, 0))
+        for counter in store.COUNTERS:
+            slot[counter] += r[counter]
+    series: dict[int, list[Row]] = {}
+    for (start, label), c in sorted(buckets.items()):
+        ratio = _ratio(c["failed"], c["attempted"])
+        series.setdefault(start, []).append(
             {
-                "label": r["label"],
-                "sent": sent,
-                "delivered": int(r["delivered"] or 0),
+                "label": label,
+                "sent": c["sent"],
+                "delivered": c["delivered"],
                 "outbound_error_ratio": ratio,
                 "errors": ratio,
-                "received": int(r["received"] or 0),
+                "received": c["received"],
             }
         )
-    detailed_rows = [
-        {"timestamp": iso(start), "metrics": metrics} for start, metrics in sorted(buckets.items())
-    ]
-    return {
-        "overview": _overview(profile_id, counts.get(profile_id, 0), sums, errors),
-        "detailed": detailed_rows,
-    }
+    detailed_rows = [{"timestamp": iso(start), "metrics": metrics} for start, metrics in sorted(series.items())]
+    return {"overview": _overview(profile_id, counts.get(profile_id, 0), sums, errors), "detailed": detailed_rows}

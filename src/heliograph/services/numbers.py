@@ -96,9 +96,7 @@ def _order_phone_number(e164: str, extra: Row) -> Row:
     info = phone.lookup(e164)
     country = info.country or "US"
     number_type = (
-        "toll_free"
-        if info.toll_free
-        else ("mobile" if info.line_type == "Wireless" and country != "US" else "local")
+        "toll_free" if info.toll_free else ("mobile" if info.line_type == "Wireless" and country != "US" else "local")
     )
     entry = {
         "id": new_uuid(),
@@ -148,9 +146,7 @@ async def create_order(ctx: Context, org_id: str, values: Row) -> Row:
         entries = []
         for item in requested:
             entry = _order_phone_number(item["phone_number"], item)
-            await store.insert(
-                conn, phone_numbers, _number_row(org_id, item["phone_number"], profile_id, now)
-            )
+            await store.insert(conn, phone_numbers, _number_row(org_id, item["phone_number"], profile_id, now))
             entries.append(entry)
         order = {
             "id": new_uuid(),
@@ -176,9 +172,7 @@ async def get_order(ctx: Context, org_id: str, order_id: str) -> Row:
     return row
 
 
-async def list_orders(
-    ctx: Context, org_id: str, filters: list, offset: int, limit: int
-) -> tuple[list[Row], int]:
+async def list_orders(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
         return await store.list_orders(conn, org_id, filters=filters, offset=offset, limit=limit)
 

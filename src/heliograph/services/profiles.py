@@ -146,9 +146,7 @@ async def delete_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
     return row
 
 
-async def profile_numbers(
-    ctx: Context, org_id: str, profile_id: str, offset: int, limit: int
-) -> tuple[list[Row], int]:
+async def profile_numbers(ctx: Context, org_id: str, profile_id: str, offset: int, limit: int) -> tuple[list[Row], int]:
     await get_profile(ctx, org_id, profile_id)
     async with ctx.db.read() as conn:
         return await store.list_numbers(conn, org_id, profile_id=profile_id, offset=offset, limit=limit)

@@ -101,9 +101,7 @@ async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None
     if profile is None:
         raise invalid_from("An alphanumeric sender needs 'messaging_profile_id'.")
     if not ALPHANUMERIC.match(sender_id):
-        raise MessagingRejected(
-            "The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from"
-        )
+        raise MessagingRejected("The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from")
     records = await store.alpha_senders_of_profile(conn, profile["id"])
     if not records and not profile["alpha_sender"]:
         raise MessagingRejected(
@@ -173,9 +171,7 @@ def success_ratio(health: Row | None) -> float:
     return health["delivered"] / health["finished"]
 
 
-async def resolve(
-    ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None
-) -> Sender:  # noqa: ANN001
+async def resolve(ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None) -> Sender:  # noqa: ANN001
     """Resolve the sender for endpoint `kind`; raises 40305 and friends."""
     sender_value = body.get("from")
     to = body["to"]
@@ -189,9 +185,7 @@ async def resolve(
         raise invalid_from()
     if phone.is_e164(sender_value):
         if kind == "short_code":
-            raise invalid_from(
-                f"{sender_value} is not a short code; use POST /messages/long_code for numbers."
-            )
+            raise invalid_from(f"{sender_value} is not a short code; use POST /messages/long_code for numbers.")
         return await phone_number(conn, caller, sender_value, to)
     if phone.is_short_code(sender_value):
         if kind == "long_code":

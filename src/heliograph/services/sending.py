@@ -49,9 +49,7 @@ SEND = Endpoint("/messages", "send")
 LONG_CODE = Endpoint("/messages/long_code", "long_code", ("from",))
 SHORT_CODE = Endpoint("/messages/short_code", "short_code", ("from",))
 NUMBER_POOL = Endpoint("/messages/number_pool", "number_pool", ("messaging_profile_id",))
-ALPHANUMERIC = Endpoint(
-    "/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id")
-)
+ALPHANUMERIC = Endpoint("/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id"))
 SCHEDULE = Endpoint("/messages/schedule", "schedule", ("send_at",))
 GROUP_MMS = Endpoint("/messages/group_mms", "group_mms", ("from",))
 WHATSAPP = Endpoint("/messages/whatsapp", "whatsapp", ("from", "whatsapp_message"))
@@ -121,9 +119,7 @@ def _check_enums(body: Row) -> None:
     if body.get("type") is not None and body["type"] not in ("SMS", "MMS"):
         raise ValidationFailed("'type' must be one of SMS, MMS.", code="10032", pointer="/type")
     if body.get("encoding") is not None and body["encoding"] not in ("auto", "gsm7", "ucs2"):
-        raise ValidationFailed(
-            "'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding"
-        )
+        raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
 
 
 def valid_url(url: str) -> bool:
@@ -152,14 +148,8 @@ def _check_required(body: Row, endpoint: Endpoint) -> None:
     for name in endpoint.required:
         if body.get(name) in (None, "", [], {}):
             raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
-    if (
-        endpoint.kind in ("send", "schedule")
-        and not body.get("from")
-        and not body.get("messaging_profile_id")
-    ):
-        raise ValidationFailed(
-            "Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from"
-        )
+    if endpoint.kind in ("send", "schedule") and not body.get("from") and not body.get("messaging_profile_id"):
+        raise ValidationFailed("Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from")
 
 
 async def load_profile_arg(conn, caller: Caller, body: Row) -> Row | None:  # noqa: ANN001
@@ -197,9 +187,7 @@ def check_destination(to: str, pointer: str = "/to") -> None:
         not (phone.is_e164(to) or phone.is_short_code(to))
         or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION
     ):
-        raise MessagingRejected(
-            "The 'to' address should be a single valid number.", code="40310", pointer=pointer
-        )
+        raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer=pointer)
 
 
 def _check_content(text: str | None, subject: str | None, media_urls: list[str]) -> None:
@@ -286,9 +274,7 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
             pointer="/text",
         ) from None
     if text and not encoded.transmitted:
-        raise MessagingRejected(
-            "The message has no content after smart encoding.", code="40316", pointer="/text"
-        )
+        raise MessagingRejected("The message has no content after smart encoding.", code="40316", pointer="/text")
     if encoded.parts > enc.MAX_PARTS:
         raise MessagingRejected(
             f"The SMS message would be divided into {encoded.parts} parts. The maximum is {enc.MAX_PARTS}.",
@@ -493,9 +479,7 @@ async def send(
     return wire
 
 
-async def send_group_mms(
-    ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None
-) -> Row:
+async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None) -> Row:
     """One MMS to up to 8 recipients: a message per recipient, sharing a group id (spec §13)."""
     _check_types(body, to_type=list)
     _check_urls(body)
@@ -530,9 +514,7 @@ async def send_group_mms(
                 pointer=f"/to/{i}",
             )
         encoded = _encode(ctx, body, sender.profile, "MMS", text)
-        row = build_row(
-            ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None
-        )
+        row = build_row(ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None)
         row["group_message_id"] = group_id
         drafts.append(Draft(row, sender))
     for draft in drafts:

@@ -192,9 +192,7 @@ def number_order(row: Row, *, full: bool = True) -> dict[str, Any]:
         "billing_group_id": row["billing_group_id"],
         "customer_reference": row["customer_reference"],
         "requirements_met": True,
-        "sub_number_orders_ids": sorted(
-            {n["_sub_order_id"] for n in row["phone_numbers"] if "_sub_order_id" in n}
-        ),
+        "sub_number_orders_ids": sorted({n["_sub_order_id"] for n in row["phone_numbers"] if "_sub_order_id" in n}),
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }

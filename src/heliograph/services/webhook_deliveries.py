@@ -67,9 +67,7 @@ def view(event: Row, attempts: list[Row]) -> Row:
     }
 
 
-async def list_deliveries(
-    ctx: Context, org_id: str, filters: list, offset: int, limit: int
-) -> tuple[list[Row], int]:
+async def list_deliveries(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
         events, total = await outbox.list_delivered_events(conn, org_id, filters, offset, limit)
         attempts = await outbox.attempts_of(conn, [e["id"] for e in events])

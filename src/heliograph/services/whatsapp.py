@@ -27,9 +27,7 @@ def display_text(content: Row) -> str:
     if kind == "template":
         return f"[template] {item.get('name') or item.get('template_id')}"
     if kind == "location":
-        return f"[location] {item.get('name', '')} {item.get('latitude')},{item.get('longitude')}".replace(
-            "  ", " "
-        )
+        return f"[location] {item.get('name', '')} {item.get('latitude')},{item.get('longitude')}".replace("  ", " ")
     if kind == "interactive":
         return f"[interactive] {(item.get('body') or {}).get('text', '')}".strip()
     if kind == "reaction":
@@ -62,18 +60,14 @@ async def send(
             profile = await store.get_profile(conn, caller.organization_id, number["messaging_profile_id"])
         if profile is None:
             raise senders.invalid_from(f"The number {sender_number} is not assigned to a messaging profile.")
-    sender = senders.Sender(
-        sender_number, number["type"], profile, number["country_code"], list(number["tags"] or [])
-    )
+    sender = senders.Sender(sender_number, number["type"], profile, number["country_code"], list(number["tags"] or []))
     destination = sending.destination_info(to, sender)
     sending.check_policy(caller, sender, to, destination)
     async with ctx.db.read() as conn:
         await compliance.check_not_opted_out(conn, profile["id"], sender_number, [to])
     text = display_text(content)
     encoded = enc.EncodedText(text, text, "UTF-8", 1, len(text.encode()), len(text), False, 0)
-    row = sending.build_row(
-        ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None
-    )
+    row = sending.build_row(ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None)
     row["extra"] = {"whatsapp_message": content}
     draft = sending.Draft(row, sender)
     await sending.pace(ctx, draft)

@@ -40,9 +40,7 @@ async def get_organization(conn: AsyncConnection, org_id: str) -> Row | None:
 
 async def sandbox_organization(conn: AsyncConnection) -> Row | None:
     """The organization `heliograph serve` bootstrapped (the oldest sandbox one)."""
-    query = (
-        select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)
-    )
+    query = select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)
     return _one(await conn.execute(query.limit(1)))
 
 
@@ -83,9 +81,7 @@ async def list_profiles(
         where.append(messaging_profiles.c.name == name_eq)
     if name_contains is not None:
         where.append(func.lower(messaging_profiles.c.name).contains(name_contains.lower(), autoescape=True))
-    total = (
-        await conn.execute(select(func.count()).select_from(messaging_profiles).where(*where))
-    ).scalar_one()
+    total = (await conn.execute(select(func.count()).select_from(messaging_profiles).where(*where))).scalar_one()
     query = (
         select(messaging_profiles)
         .where(*where)
@@ -99,9 +95,7 @@ async def list_profiles(
 
 
 async def update_profile(conn: AsyncConnection, profile_id: str, values: Row) -> None:
-    await conn.execute(
-        update(messaging_profiles).where(messaging_profiles.c.id == profile_id).values(**values)
-    )
+    await conn.execute(update(messaging_profiles).where(messaging_profiles.c.id == profile_id).values(**values))
 
 
 async def delete_profile(conn: AsyncConnection, org_id: str, profile_id: str, now: int) -> None:
@@ -218,9 +212,7 @@ async def short_code_by_code(conn: AsyncConnection, code: str) -> Row | None:
 
 
 async def get_short_code(conn: AsyncConnection, org_id: str, short_code_id: str) -> Row | None:
-    query = select(short_codes).where(
-        short_codes.c.id == short_code_id, short_codes.c.organization_id == org_id
-    )
+    query = select(short_codes).where(short_codes.c.id == short_code_id, short_codes.c.organization_id == org_id)
     return _one(await conn.execute(query))
 
 
@@ -251,9 +243,7 @@ async def update_short_code(conn: AsyncConnection, short_code_id: str, values: R
 
 
 async def get_order(conn: AsyncConnection, org_id: str, order_id: str) -> Row | None:
-    query = select(number_orders).where(
-        and_(number_orders.c.id == order_id, number_orders.c.organization_id == org_id)
-    )
+    query = select(number_orders).where(and_(number_orders.c.id == order_id, number_orders.c.organization_id == org_id))
     return _one(await conn.execute(query))
 
 
@@ -288,9 +278,7 @@ async def profiles_by_ids(conn: AsyncConnection, ids: set[str]) -> dict[str, Row
 
 
 async def alpha_senders_of_profile(conn: AsyncConnection, profile_id: str) -> list[Row]:
-    query = select(alphanumeric_sender_ids).where(
-        alphanumeric_sender_ids.c.messaging_profile_id == profile_id
-    )
+    query = select(alphanumeric_sender_ids).where(alphanumeric_sender_ids.c.messaging_profile_id == profile_id)
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
@@ -318,9 +306,7 @@ async def delete_alpha_sender(conn: AsyncConnection, sender_id: str) -> None:
 # --- sticky senders ---------------------------------------------------------------------------------
 
 
-async def sticky_sender(
-    conn: AsyncConnection, profile_id: str, recipient: str, not_before: int
-) -> str | None:
+async def sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, not_before: int) -> str | None:
     t = sticky_senders
     query = select(t.c.phone_number).where(
         t.c.messaging_profile_id == profile_id, t.c.recipient == recipient, t.c.last_used_at >= not_before
@@ -328,9 +314,7 @@ async def sticky_sender(
     return (await conn.execute(query)).scalar()
 
 
-async def remember_sticky_sender(
-    conn: AsyncConnection, profile_id: str, recipient: str, number: str, now: int
-) -> None:
+async def remember_sticky_sender(conn: AsyncConnection, profile_id: str, recipient: str, number: str, now: int) -> None:
     """Upsert the (profile, recipient) → number mapping."""
     t = sticky_senders
     await conn.execute(t.delete().where(t.c.messaging_profile_id == profile_id, t.c.recipient == recipient))

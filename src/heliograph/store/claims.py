@@ -39,9 +39,7 @@ async def claim_due_messages(conn: AsyncConnection, now: int, lease_until: int, 
 
 async def release_message_leases(conn: AsyncConnection, now: int) -> int:
     """Make every `sending` lease expire now (sandbox start-up: no other process can hold one)."""
-    result = await conn.execute(
-        update(messages).where(messages.c.status == "sending").values(lease_until=now - 1)
-    )
+    result = await conn.execute(update(messages).where(messages.c.status == "sending").values(lease_until=now - 1))
     return result.rowcount or 0
 
 
@@ -52,9 +50,7 @@ async def claim_due_events(conn: AsyncConnection, now: int, lease_until: int, li
         & (webhook_events.c.next_attempt_at <= now)
         & (or_(webhook_events.c.lease_until.is_(None), webhook_events.c.lease_until < now))
     )
-    candidates = (
-        select(webhook_events.c.id).where(due).order_by(webhook_events.c.next_attempt_at).limit(limit)
-    )
+    candidates = select(webhook_events.c.id).where(due).order_by(webhook_events.c.next_attempt_at).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = [r[0] for r in (await conn.execute(candidates)).all()]
@@ -81,9 +77,7 @@ async def next_due_at(conn: AsyncConnection, table: str, now: int | None = None)
     else:
         query = select(webhook_events.c.next_attempt_at).where(webhook_events.c.status == "pending")
         if now is not None:
-            query = query.where(
-                or_(webhook_events.c.lease_until.is_(None), webhook_events.c.lease_until < now)
-            )
+            query = query.where(or_(webhook_events.c.lease_until.is_(None), webhook_events.c.lease_until < now))
         query = query.order_by(webhook_events.c.next_attempt_at).limit(1)
     return (await conn.execute(query)).scalar()
 

@@ -39,9 +39,7 @@ async def add_opt_out(conn: AsyncConnection, row: Row) -> None:
 
 async def remove_opt_out(conn: AsyncConnection, profile_id: str, recipient: str) -> None:
     await conn.execute(
-        opt_outs.delete().where(
-            opt_outs.c.messaging_profile_id == profile_id, opt_outs.c.recipient == recipient
-        )
+        opt_outs.delete().where(opt_outs.c.messaging_profile_id == profile_id, opt_outs.c.recipient == recipient)
     )
 
 
@@ -60,12 +58,8 @@ async def list_opt_outs(
     return [dict(r) for r in (await conn.execute(query)).mappings()], total
 
 
-async def configs_of_profile(
-    conn: AsyncConnection, profile_id: str, filters: list | None = None
-) -> list[Row]:
-    query = select(autoresp_configs).where(
-        autoresp_configs.c.messaging_profile_id == profile_id, *(filters or [])
-    )
+async def configs_of_profile(conn: AsyncConnection, profile_id: str, filters: list | None = None) -> list[Row]:
+    query = select(autoresp_configs).where(autoresp_configs.c.messaging_profile_id == profile_id, *(filters or []))
     query = query.order_by(autoresp_configs.c.created_at, autoresp_configs.c.id)
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 

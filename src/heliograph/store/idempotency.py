@@ -12,9 +12,7 @@ from heliograph.store.tables import idempotency_keys
 Row = dict[str, Any]
 
 
-async def find(
-    conn: AsyncConnection, org_id: str, method: str, path: str, key: str, not_before: int
-) -> Row | None:
+async def find(conn: AsyncConnection, org_id: str, method: str, path: str, key: str, not_before: int) -> Row | None:
     t = idempotency_keys
     query = select(t).where(
         t.c.organization_id == org_id,

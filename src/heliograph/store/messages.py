@@ -84,9 +84,7 @@ async def number_health(conn: AsyncConnection, numbers: list[str], since: int) -
 
     if not numbers:
         return {}
-    final = messages.c.status.in_(
-        ("delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired")
-    )
+    final = messages.c.status.in_(("delivered", "delivery_failed", "delivery_unconfirmed", "sending_failed", "expired"))
     query = (
         select(
             messages.c.from_number,

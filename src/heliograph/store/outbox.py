@@ -63,9 +63,7 @@ async def list_delivered_events(
 
 
 async def get_event(conn: AsyncConnection, org_id: str, event_id: str) -> Row | None:
-    query = select(webhook_events).where(
-        webhook_events.c.id == event_id, webhook_events.c.organization_id == org_id
-    )
+    query = select(webhook_events).where(webhook_events.c.id == event_id, webhook_events.c.organization_id == org_id)
     row = (await conn.execute(query)).mappings().first()
     return dict(row) if row else None
 

@@ -171,13 +171,15 @@ short_links = Table(
     Column("created_at", Time, nullable=False),
 )
 
-# Metrics rollups: counters per profile, 5-minute bucket and sender type, kept in the same transactions
-# as the state changes they count, so the metrics endpoints never scan messages.
+# Metrics rollups: counters per profile, bucket and sender type, kept in the same transactions as the
+# state changes they count, at three widths (5 minutes, 1 hour, 1 day), so a window of any length
+# reads a few dozen rows per profile (domain/rollups.py) and the endpoints never scan messages.
 profile_rollups = Table(
     "profile_rollups",
     metadata,
     Column("messaging_profile_id", String(36), primary_key=True),
-    Column("bucket", Time, primary_key=True),  # start of the 5-minute bucket
+    Column("width", Integer, primary_key=True),  # bucket width in seconds: 300, 3600 or 86400
+    Column("bucket", Time, primary_key=True),  # start of the bucket
     Column("label", String(16), primary_key=True),  # longcode | tollfree | shortcode | alphanumeric
     Column("attempted", Integer, nullable=False, default=0),
     Column("sent", Integer, nullable=False, default=0),
@@ -191,6 +193,7 @@ profile_error_rollups = Table(
     "profile_error_rollups",
     metadata,
     Column("messaging_profile_id", String(36), primary_key=True),
+    Column("width", Integer, primary_key=True),
     Column("bucket", Time, primary_key=True),
     Column("code", String(8), primary_key=True),
     Column("count", Integer, nullable=False, default=0),

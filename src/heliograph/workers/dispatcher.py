@@ -16,9 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(
-        self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8
-    ) -> None:
+    def __init__(self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8) -> None:
         self._ctx = ctx
         self._carrier = carrier
         self._poll = poll_seconds

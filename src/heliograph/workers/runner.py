@@ -46,9 +46,7 @@ class Workers:
                 released = await claims.release_message_leases(conn, ctx.now())
                 await claims.release_event_leases(conn, ctx.now())
             if released:
-                logger.info(
-                    "released leases of a previous run", extra={"action": "recover", "messages": released}
-                )
+                logger.info("released leases of a previous run", extra={"action": "recover", "messages": released})
         await self.carrier.start(lambda reports: delivery.record_reports(ctx, reports))
         resumed = await delivery.resume_in_flight(ctx, self.carrier)
         if resumed:
@@ -75,9 +73,7 @@ class Workers:
         while not self._stopping.is_set():
             try:
                 await delivery.expire_overdue_receipts(ctx)
-                await delivery.resume_in_flight(
-                    ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000
-                )
+                await delivery.resume_in_flight(ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
                 horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
                 async with ctx.db.transaction() as conn:
                     await idempotency.purge(conn, horizon)

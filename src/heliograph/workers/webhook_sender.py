@@ -108,9 +108,7 @@ class WebhookSender:
     async def _load_seeds(self, conn, org_ids: set[str]) -> None:  # noqa: ANN001
         missing = org_ids - self._seeds.keys()
         if missing:
-            query = select(organizations.c.id, organizations.c.signing_seed).where(
-                organizations.c.id.in_(missing)
-            )
+            query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(missing))
             for org_id, seed in (await conn.execute(query)).all():
                 self._seeds[org_id] = seed
 

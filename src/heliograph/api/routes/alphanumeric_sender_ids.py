@@ -54,18 +54,14 @@ async def create_sender(request: Request) -> Response:
 @router.get("/alphanumeric_sender_ids/{sender_id}", summary="Retrieve an alphanumeric sender ID")
 async def retrieve_sender(sender_id: str, request: Request) -> Response:
     _check_id(sender_id)
-    row = await alphanumeric.get(
-        request.app.state.heliograph.ctx, caller_of(request).organization_id, sender_id
-    )
+    row = await alphanumeric.get(request.app.state.heliograph.ctx, caller_of(request).organization_id, sender_id)
     return json_response({"data": alphanumeric.view(row)})
 
 
 @router.delete("/alphanumeric_sender_ids/{sender_id}", summary="Delete an alphanumeric sender ID")
 async def delete_sender(sender_id: str, request: Request) -> Response:
     _check_id(sender_id)
-    row = await alphanumeric.delete(
-        request.app.state.heliograph.ctx, caller_of(request).organization_id, sender_id
-    )
+    row = await alphanumeric.delete(request.app.state.heliograph.ctx, caller_of(request).organization_id, sender_id)
     return json_response({"data": alphanumeric.view(row)})
 
 

@@ -70,9 +70,7 @@ async def create_config(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     _ids(profile_id)
     body = validate(AutoRespConfigBody, await json_object(request))
-    row = await compliance.create_config(
-        ctx, caller_of(request).organization_id, profile_id, body.model_dump()
-    )
+    row = await compliance.create_config(ctx, caller_of(request).organization_id, profile_id, body.model_dump())
     return json_response({"data": compliance.config_view(row)})
 
 
@@ -88,9 +86,7 @@ async def retrieve_config(profile_id: str, config_id: str, request: Request) -> 
     return json_response({"data": compliance.config_view(row)})
 
 
-@router.put(
-    "/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Replace an auto-response config"
-)
+@router.put("/messaging_profiles/{profile_id}/autoresp_configs/{config_id}", summary="Replace an auto-response config")
 async def replace_config(profile_id: str, config_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     _ids(profile_id, config_id)

@@ -23,9 +23,7 @@ async def list_hosted(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort[phone_number]")
     if sort is not None and sort not in ("asc", "desc"):
-        raise ValidationFailed(
-            "sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]"
-        )
+        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
     exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
     rows, total = await numbers.list_numbers(
         ctx,

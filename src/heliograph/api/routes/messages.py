@@ -41,9 +41,7 @@ async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
     )
     replay = await idempotency.find_replay(hg.ctx, record)
     if replay is not None:
-        return raw_json_response(
-            replay.body, replay.status, headers={**headers, "idempotent-replayed": "true"}
-        )
+        return raw_json_response(replay.body, replay.status, headers={**headers, "idempotent-replayed": "true"})
     in_flight: idempotency.InFlight = request.app.state.idempotency_in_flight
     in_flight.claim(record)
     try:
@@ -52,9 +50,7 @@ async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
         replay = await idempotency.find_replay(hg.ctx, record)
         if replay is None:
             raise
-        return raw_json_response(
-            replay.body, replay.status, headers={**headers, "idempotent-replayed": "true"}
-        )
+        return raw_json_response(replay.body, replay.status, headers={**headers, "idempotent-replayed": "true"})
     finally:
         in_flight.release(record)
     return json_response({"data": wire}, headers=headers)

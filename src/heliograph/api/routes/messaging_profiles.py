@@ -94,9 +94,7 @@ async def profile_short_codes(profile_id: str, request: Request) -> Response:
     return json_response(page.body([views.short_code(r) for r in rows], total))
 
 
-@router.post(
-    "/messaging_profiles/{profile_id}/actions/regenerate_secret", summary="Regenerate the profile's v1 secret"
-)
+@router.post("/messaging_profiles/{profile_id}/actions/regenerate_secret", summary="Regenerate the profile's v1 secret")
 async def regenerate_secret(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     row = await profiles.regenerate_secret(ctx, caller_of(request).organization_id, profile_id)

@@ -46,9 +46,7 @@ async def create_order(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     body = await json_object(request)
     if not body.get("phone_numbers"):
-        raise ValidationFailed(
-            "The 'phone_numbers' parameter is required.", code="10004", pointer="/phone_numbers"
-        )
+        raise ValidationFailed("The 'phone_numbers' parameter is required.", code="10004", pointer="/phone_numbers")
     model = validate(OrderCreate, body)
     order = await numbers.create_order(ctx, caller_of(request).organization_id, model.model_dump())
     return json_response({"data": views.number_order(order)})
@@ -90,12 +88,8 @@ async def list_orders(request: Request) -> Response:
             try:
                 when = parse_iso(q[name])
             except ValueError:
-                raise ValidationFailed(
-                    f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
-                ) from None
-            filters.append(
-                number_orders.c.created_at > when if op == "gt" else number_orders.c.created_at < when
-            )
+                raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+            filters.append(number_orders.c.created_at > when if op == "gt" else number_orders.c.created_at < when)
     if q.get("filter[phone_numbers_count]"):
         name = "filter[phone_numbers_count]"
         try:
@@ -105,7 +99,5 @@ async def list_orders(request: Request) -> Response:
         # filtered in SQL, so the page and its meta count only matching orders
         # (json_array_length exists in SQLite and PostgreSQL alike)
         filters.append(func.json_array_length(number_orders.c.phone_numbers) == wanted)
-    rows, total = await numbers.list_orders(
-        ctx, caller_of(request).organization_id, filters, page.offset, page.size
-    )
+    rows, total = await numbers.list_orders(ctx, caller_of(request).organization_id, filters, page.offset, page.size)
     return json_response(page.body([views.number_order(r, full=False) for r in rows], total))

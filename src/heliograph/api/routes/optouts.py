@@ -31,9 +31,7 @@ async def list_optouts(request: Request) -> Response:
             try:
                 when = parse_iso(q[name])
             except ValueError:
-                raise ValidationFailed(
-                    f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
-                ) from None
+                raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
             filters.append(opt_outs.c.created_at >= when if op == "gte" else opt_outs.c.created_at <= when)
     redact = q.get("redaction_enabled", "false").lower() == "true"
     rows, total = await compliance.list_opt_outs(

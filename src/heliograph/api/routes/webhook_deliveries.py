@@ -25,9 +25,7 @@ def _time(q, name: str) -> int | None:  # noqa: ANN001
     try:
         return parse_iso(raw)
     except ValueError:
-        raise ValidationFailed(
-            f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
-        ) from None
+        raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
 
 
 def _filters(request: Request) -> list:

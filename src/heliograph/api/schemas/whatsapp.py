@@ -73,9 +73,7 @@ class Location(_Model):
             try:
                 number = float(value)
             except ValueError:
-                raise PydanticCustomError(
-                    "telnyx_10026", f"{name} must be a decimal number as a string"
-                ) from None
+                raise PydanticCustomError("telnyx_10026", f"{name} must be a decimal number as a string") from None
             if not -bound <= number <= bound:
                 raise PydanticCustomError("telnyx_10033", f"{name} must be between -{bound} and {bound}")
         return self
@@ -112,9 +110,7 @@ class Template(_Model):
     @model_validator(mode="after")
     def _identified(self) -> Template:
         if not self.template_id and not (self.name and self.language):
-            raise PydanticCustomError(
-                "telnyx_10004", "a template needs 'template_id', or 'name' and 'language'"
-            )
+            raise PydanticCustomError("telnyx_10004", "a template needs 'template_id', or 'name' and 'language'")
         return self
 
 
@@ -251,9 +247,7 @@ class WhatsappMessage(_Model):
         present = [t for t in MESSAGE_TYPES if getattr(self, t) is not None]
         kind = self.type or (present[0] if len(present) == 1 else None)
         if kind is None:
-            raise PydanticCustomError(
-                "telnyx_10004", "'type' is required when the content is not exactly one object"
-            )
+            raise PydanticCustomError("telnyx_10004", "'type' is required when the content is not exactly one object")
         if getattr(self, kind) is None:
             raise PydanticCustomError("telnyx_10004", f"a '{kind}' message needs the '{kind}' object")
         for media_kind in ("audio", "sticker"):

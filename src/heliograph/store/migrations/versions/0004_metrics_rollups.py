@@ -2,11 +2,12 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-26 17:54:45.203286
+Create Date: 2026-11-26 18:24:32.571094
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = "0004"
 down_revision = "0003"
@@ -19,16 +20,18 @@ def upgrade() -> None:
     op.create_table(
         "profile_error_rollups",
         sa.Column("messaging_profile_id", sa.String(length=36), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=8), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "messaging_profile_id", "bucket", "code", name=op.f("pk_profile_error_rollups")
+            "messaging_profile_id", "width", "bucket", "code", name=op.f("pk_profile_error_rollups")
         ),
     )
     op.create_table(
         "profile_rollups",
         sa.Column("messaging_profile_id", sa.String(length=36), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.BigInteger(), nullable=False),
         sa.Column("label", sa.String(length=16), nullable=False),
         sa.Column("attempted", sa.Integer(), nullable=False),
@@ -37,7 +40,7 @@ def upgrade() -> None:
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("received", sa.Integer(), nullable=False),
         sa.Column("spend_micros", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("messaging_profile_id", "bucket", "label", name=op.f("pk_profile_rollups")),
+        sa.PrimaryKeyConstraint("messaging_profile_id", "width", "bucket", "label", name=op.f("pk_profile_rollups")),
     )
     # ### end Alembic commands ###
 
