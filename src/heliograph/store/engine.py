@@ -8,12 +8,14 @@ upgrade), readers stay deferred and run beside the writer thanks to WAL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiosqlite
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
@@ -75,7 +77,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash; only an OS crash can lose the last commits
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # writers never wait inside SQLite (that would block the event loop): a busy BEGIN IMMEDIATE fails
+        # at once and Database.transaction retries it with an asyncio sleep. Readers (WAL) rarely wait.
+        cursor.execute(f"PRAGMA busy_timeout={0 if immediate else 2000}")
         cursor.close()
 
     if immediate:
@@ -108,8 +112,24 @@ class Database:
             async with self.writer.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.writer.begin() as conn:
+        async with self._write_lock, contextlib.AsyncExitStack() as stack:
+            conn = await self._begin_immediate(stack)
             yield conn
+
+    async def _begin_immediate(self, stack: contextlib.AsyncExitStack) -> AsyncConnection:
+        """BEGIN IMMEDIATE, waiting (without blocking the loop) while another process holds the write lock."""
+        delay = 0.001
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            try:
+                return await stack.enter_async_context(self.writer.begin())
+            except OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
