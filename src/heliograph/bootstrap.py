@@ -45,7 +45,7 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     db = Database(settings.resolved_database_url())
     ctx = Context(settings=settings, db=db, clock=clock)
     committer = GroupCommitter(db, window_ms=settings.group_commit_ms)
-    committer.on_commit.append(ctx.wakeups.dispatcher.set)
+    committer.on_commit.append(lambda: ctx.wakeups.dispatcher.set())  # looked up late: serve may swap wakeups
     ctx.committer = committer
     ctx.pacer = SenderPacer()
     if settings.number_pool_seed is not None:

@@ -115,10 +115,16 @@ def serve(
     lock = _lock_data_dir(settings) if settings.mode == "sandbox" else None
 
     async def main() -> None:
+        from heliograph.workers.process import WorkerProcess
+
         hg, account = await _prepare(settings)
         _tune_gc()
+        worker_process = None
+        if settings.mode == "sandbox" and settings.worker_process:
+            worker_process = WorkerProcess(settings.data_dir)
+            hg.ctx.wakeups = worker_process.wakeups()
         config = uvicorn.Config(
-            create_app(hg),
+            create_app(hg, run_workers=worker_process is None),
             host=settings.host,
             port=settings.port,
             loop="none",
@@ -131,9 +137,15 @@ def serve(
         )
         server = GracefulServer(config)
         _remember_address(settings)
+        if worker_process is not None:
+            worker_process.start()
         if account is not None:
             _banner(settings, account)
-        await server.serve()
+        try:
+            await server.serve()
+        finally:
+            if worker_process is not None:
+                await worker_process.stop()
 
     _run(main())
     if lock is not None:
@@ -314,24 +326,32 @@ def inbound(
 
 
 @app.command()
-def worker(data_dir: DataDir = None) -> None:
+def worker(
+    data_dir: DataDir = None,
+    wake_fd: Annotated[int | None, typer.Option("--wake-fd", hidden=True, help="Pipe from `serve`.")] = None,
+) -> None:
     """Run only the background workers (dispatch, receipts, webhooks): scale them apart from the API."""
     import signal
 
     settings = _settings(data_dir=data_dir)
     logs.configure(settings.log_level, settings.log_format)
-    if settings.mode == "sandbox":
+    if settings.mode == "sandbox" and wake_fd is None:
         err.print(
             "[red]`heliograph worker` is for gateway mode; `heliograph serve` already runs the sandbox's workers.[/red]"
         )
         raise typer.Exit(2)
 
     async def main() -> None:
+        from heliograph.workers.process import listen_for_nudges
+
         hg, _ = await _prepare(settings)
+        _tune_gc()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if wake_fd is not None:
+            listen_for_nudges(wake_fd, hg.ctx.wakeups)
         await hg.start()
         logger.info("worker running", extra={"action": "worker_start"})
         await stop.wait()

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         description="Base URL users reach this server on (for banners and short links); default http://host:port.",
     )
 
+    worker_process: bool = Field(
+        True, description="Sandbox: run the workers in a second process (uses both cores); false = one process."
+    )
+
     # sandbox carrier
     simulator_dlr_delay_ms: int = Field(200, ge=0, description="Delay between `sent` and the simulator's receipt.")
 

@@ -614,6 +614,24 @@ def test_skip_unhealthy_avoids_a_number_whose_messages_fail(
     assert chosen == [healthy] * 5
 
 
+def test_number_health_reports_what_skip_unhealthy_acts_on(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+    """profiles-and-numbers.md §3: `health` is computed from the number's recent messages, and is what
+    the pool's `skip_unhealthy` uses; a user must be able to see why a number was skipped."""
+    _, number = sender()
+    doomed = [
+        client.messages.send(from_=number, to="+15005550001", text="will fail").data.id  # type: ignore[union-attr]
+        for _ in range(3)
+    ]
+    for message_id in doomed:
+        final(client, message_id, "delivery_failed")  # type: ignore[arg-type]
+
+    health = client.phone_numbers.messaging.retrieve(number).data.health  # type: ignore[union-attr]
+
+    assert health is not None
+    assert health.message_count == 3
+    assert health.success_ratio < 0.25
+
+
 def test_geomatch_prefers_the_recipients_area_code(
     client: telnyx.Telnyx, make_profile, order_numbers
 ) -> None:  # noqa: ANN001

@@ -10,7 +10,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -166,7 +166,3 @@ class ByEvent:
             index = sum(1 for _, _, eid in self.arrivals if eid == event_id)
             self.arrivals.append((time.monotonic(), path, event_id))
         return self._rule(path, index)
-
-
-def unique_ids(bodies: Iterable[dict[str, Any]]) -> set[str]:
-    return {b["data"]["id"] for b in bodies}

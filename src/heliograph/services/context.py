@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -11,6 +12,18 @@ from heliograph.clock import Clock
 from heliograph.domain.pricing import Tariff
 from heliograph.settings import Settings
 from heliograph.store.engine import Database
+
+
+class ForwardingEvent(asyncio.Event):
+    """An event whose `set()` is also passed on (to the worker process, see workers/process.py)."""
+
+    def __init__(self, forward: Callable[[], None]) -> None:
+        super().__init__()
+        self._forward = forward
+
+    def set(self) -> None:
+        super().set()
+        self._forward()
 
 
 @dataclass

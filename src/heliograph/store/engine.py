@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,6 +99,8 @@ class Database:
         # SQLite has one writer at a time. Queueing writers here, in order, is far cheaper than letting
         # them collide on the file lock, whose busy handler backs off by sleeping up to 100 ms.
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        self._lock_path = _sqlite_path(self.url) + ".writelock" if self.sqlite else None
+        self._lock_file = None
         if self.sqlite:
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
@@ -113,8 +116,24 @@ class Database:
                 yield conn
             return
         async with self._write_lock, contextlib.AsyncExitStack() as stack:
+            await self._lock_across_processes(stack)
             conn = await self._begin_immediate(stack)
             yield conn
+
+    async def _lock_across_processes(self, stack: contextlib.AsyncExitStack) -> None:
+        """Take the data directory's write lock file, so the API process, the worker process and CLI
+        commands take turns in the order they asked (the kernel wakes a waiter when it is released)
+        instead of polling SQLite's lock, where a busy process can starve the others."""
+        if self._lock_path is None or self._lock_path.startswith(":memory:"):
+            return
+        if self._lock_file is None:
+            self._lock_file = open(self._lock_path, "a+")  # noqa: SIM115 - kept for the Database's life
+        fd = self._lock_file.fileno()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
 
     async def _begin_immediate(self, stack: contextlib.AsyncExitStack) -> AsyncConnection:
         """BEGIN IMMEDIATE, waiting (without blocking the loop) while another process holds the write lock."""
@@ -142,6 +161,9 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

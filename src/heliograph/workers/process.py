@@ -1,0 +1,114 @@
+"""The sandbox's second process: `heliograph serve` answers HTTP in one process and runs the workers
+(dispatch, receipts, webhooks) in a child, so the two use both cores instead of sharing one.
+
+The parent nudges the child through a pipe ("d": messages to dispatch, "w": webhooks to deliver) so work
+starts at once rather than at the next poll. The child dies with the parent (PR_SET_PDEATHSIG): a killed
+server leaves no orphan holding leases, and the next start recovers everything from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from heliograph.services.context import ForwardingEvent, Wakeups
+
+logger = logging.getLogger(__name__)
+
+DISPATCH = b"d"
+WEBHOOKS = b"w"
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel sends SIGKILL when the parent goes."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class WorkerProcess:
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._proc: subprocess.Popen | None = None
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._stopping = False
+        self._monitor: asyncio.Task | None = None
+
+    def wakeups(self) -> Wakeups:
+        """Events for the API process whose set() reaches the child's loops."""
+        return Wakeups(
+            dispatcher=ForwardingEvent(lambda: self._nudge(DISPATCH)),
+            webhooks=ForwardingEvent(lambda: self._nudge(WEBHOOKS)),
+        )
+
+    def _nudge(self, kind: bytes) -> None:
+        # a full pipe already holds a nudge for the child; it polls anyway
+        with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
+            os.write(self._write_fd, kind)
+
+    def start(self) -> None:
+        self._spawn()
+        self._monitor = asyncio.create_task(self._watch(), name="worker-process")
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "heliograph", "worker", "--data-dir", str(self._data_dir)]
+        command += ["--wake-fd", str(self._read_fd)]
+        self._proc = subprocess.Popen(command, pass_fds=(self._read_fd,), preexec_fn=_die_with_parent)  # noqa: PLW1509
+        logger.info("worker process started", extra={"action": "worker_spawn", "pid": self._proc.pid})
+
+    async def _watch(self) -> None:
+        while not self._stopping:
+            assert self._proc is not None
+            code = await asyncio.to_thread(self._proc.wait)
+            if self._stopping:
+                return
+            logger.error("worker process exited; restarting it", extra={"action": "worker_exit", "code": code})
+            await asyncio.sleep(1)
+            if not self._stopping:
+                self._spawn()
+
+    async def stop(self, timeout: float = 30) -> None:
+        """Ask the child to finish its work and exit; kill it if it does not."""
+        self._stopping = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout)
+            except TimeoutError:
+                proc.kill()
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        for fd in (self._read_fd, self._write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def listen_for_nudges(fd: int, wakeups: Wakeups) -> None:
+    """In the child: set the local events when the parent nudges."""
+    loop = asyncio.get_running_loop()
+
+    def on_readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        if not data:  # the parent is gone; PDEATHSIG ends us shortly
+            loop.remove_reader(fd)
+            return
+        if DISPATCH in data:
+            wakeups.dispatcher.set()
+        if WEBHOOKS in data:
+            wakeups.webhooks.set()
+
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, on_readable)
