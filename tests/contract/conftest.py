@@ -36,9 +36,7 @@ def order_numbers(client) -> Callable[..., Any]:  # noqa: ANN001
     def order(*numbers: str, profile_id: str | None = None, **fields: Any) -> Any:
         if profile_id is not None:
             fields["messaging_profile_id"] = profile_id
-        return client.number_orders.create(
-            phone_numbers=[{"phone_number": n} for n in numbers], **fields
-        ).data
+        return client.number_orders.create(phone_numbers=[{"phone_number": n} for n in numbers], **fields).data
 
     return order
 

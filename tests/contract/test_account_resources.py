@@ -37,16 +37,12 @@ def hosted(server: Server) -> dict[str, dict[str, str]]:
     sdk = server.client()
     out: dict[str, dict[str, str]] = {}
     for name in ("listed", "updated", "deleted"):
-        profile = sdk.messaging_profiles.create(
-            name=unique_name("hosted"), whitelisted_destinations=["*"]
-        ).data
+        profile = sdk.messaging_profiles.create(name=unique_name("hosted"), whitelisted_destinations=["*"]).data
         assert profile is not None
         out[name] = {"number": _number(), "profile_id": profile.id}
 
     def add(entry: dict[str, str]) -> dict[str, Any]:
-        return server.cli_json(
-            "numbers", "add", entry["number"], "--profile", entry["profile_id"], "--hosted"
-        )
+        return server.cli_json("numbers", "add", entry["number"], "--profile", entry["profile_id"], "--hosted")
 
     with ThreadPoolExecutor(3) as pool:
         for entry, created in zip(out.values(), pool.map(add, out.values()), strict=True):
@@ -71,8 +67,7 @@ def test_hosted_numbers_list_and_filters(
     not_hosted = client.messaging_hosted_numbers.list(filter_phone_number=plain)
     everything = [n.phone_number for n in client.messaging_hosted_numbers.list(page_size=250)]
     all_numbers = {
-        n.phone_number
-        for n in client.phone_numbers.messaging.list(filter_messaging_profile_id=mine["profile_id"])
+        n.phone_number for n in client.phone_numbers.messaging.list(filter_messaging_profile_id=mine["profile_id"])
     }
 
     assert [n.phone_number for n in by_profile] == [mine["number"]]
@@ -127,15 +122,9 @@ def test_hosted_number_update_takes_effect(
 
     assert tagged is not None and tagged.tags == ["vip", "east"]
     assert moved is not None and moved.messaging_profile_id == other.id and moved.tags == ["vip", "east"]
-    assert (
-        moved.updated_at is not None
-        and tagged.updated_at is not None
-        and moved.updated_at >= tagged.updated_at
-    )
+    assert moved.updated_at is not None and tagged.updated_at is not None and moved.updated_at >= tagged.updated_at
     assert client.messaging_hosted_numbers.retrieve(mine["id"]).data == moved
-    assert [n.id for n in client.messaging_hosted_numbers.list(filter_messaging_profile_id=other.id)] == [
-        mine["id"]
-    ]
+    assert [n.id for n in client.messaging_hosted_numbers.list(filter_messaging_profile_id=other.id)] == [mine["id"]]
     assert list(client.messaging_hosted_numbers.list(filter_messaging_profile_id=mine["profile_id"])) == []
     after_move = client.messages.send(from_=mine["number"], to=new_handset(), text="moved").data
     assert after_move is not None and after_move.messaging_profile_id == other.id
@@ -159,9 +148,7 @@ def test_hosted_number_update_to_unknown_profile_is_refused(
         client.messaging_hosted_numbers.update(mine["id"], messaging_profile_id=MISSING)
 
     assert_error(caught.value, status=422, code="10017", pointer="/messaging_profile_id")
-    assert (
-        client.messaging_hosted_numbers.retrieve(mine["id"]).data.messaging_profile_id == mine["profile_id"]
-    )  # type: ignore[union-attr]
+    assert client.messaging_hosted_numbers.retrieve(mine["id"]).data.messaging_profile_id == mine["profile_id"]  # type: ignore[union-attr]
 
 
 def test_update_of_a_number_that_is_not_hosted_is_not_found(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
@@ -252,9 +239,7 @@ def own_client(own: Server) -> telnyx.Telnyx:
 
 
 def _profile_with_number(sdk: telnyx.Telnyx, **fields: Any) -> tuple[Any, str]:
-    profile = sdk.messaging_profiles.create(
-        name=unique_name("own"), whitelisted_destinations=["*"], **fields
-    ).data
+    profile = sdk.messaging_profiles.create(name=unique_name("own"), whitelisted_destinations=["*"], **fields).data
     assert profile is not None
     number = new_long_code()
     sdk.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id)
@@ -282,9 +267,7 @@ def traffic(own: Server, own_client: telnyx.Telnyx) -> dict[str, Any]:
     sent.append(own_client.messages.send(from_=number, to="+15005550001", text="fails").data)
     statuses = _wait_final(own_client, [m.id for m in sent])  # type: ignore[union-attr,misc]
     assert sorted(statuses.values()) == ["delivered", "delivered", "delivered", "delivery_failed"]
-    inbound = own.http().post(
-        "/sandbox/v1/inbound", json={"from": new_handset(), "to": number, "text": "hello"}
-    )
+    inbound = own.http().post("/sandbox/v1/inbound", json={"from": new_handset(), "to": number, "text": "hello"})
     assert inbound.status_code == 200, inbound.text
     assert inbound.json()["data"]["messaging_profile_id"] == profile.id
     return {"profile_id": profile.id, "quiet_id": quiet.id}
@@ -338,9 +321,7 @@ def test_profile_metrics_overview_and_series(
     own_client: telnyx.Telnyx, traffic: dict[str, Any], time_frame: str
 ) -> None:
     def detail() -> dict[str, Any] | None:
-        data = own_client.messaging_profiles.retrieve_metrics(
-            traffic["profile_id"], time_frame=time_frame
-        ).data
+        data = own_client.messaging_profiles.retrieve_metrics(traffic["profile_id"], time_frame=time_frame).data
         assert data is not None
         return data if _outbound(data["overview"]) == EXPECTED_OUTBOUND else None  # type: ignore[arg-type]
 
@@ -361,9 +342,7 @@ def test_profile_metrics_overview_and_series(
     assert sum(m["received"] for m in metrics) == 1
 
 
-def test_profile_metrics_of_a_quiet_profile_are_zero(
-    own_client: telnyx.Telnyx, traffic: dict[str, Any]
-) -> None:
+def test_profile_metrics_of_a_quiet_profile_are_zero(own_client: telnyx.Telnyx, traffic: dict[str, Any]) -> None:
     data = own_client.messaging_profiles.retrieve_metrics(traffic["quiet_id"], time_frame="1h").data
 
     assert data is not None
@@ -371,9 +350,7 @@ def test_profile_metrics_of_a_quiet_profile_are_zero(
     assert data["overview"]["inbound"] == {"received": 0}  # type: ignore[index]
 
 
-def test_metrics_with_unknown_time_frame_are_refused(
-    own_client: telnyx.Telnyx, traffic: dict[str, Any]
-) -> None:
+def test_metrics_with_unknown_time_frame_are_refused(own_client: telnyx.Telnyx, traffic: dict[str, Any]) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as listed:
         own_client.messaging_profile_metrics.list(time_frame="2h")  # type: ignore[arg-type]
     with pytest.raises(telnyx.UnprocessableEntityError) as detailed:
@@ -446,9 +423,7 @@ def _deliveries_of(sdk: telnyx.Telnyx, message_id: str, **params: Any) -> list[A
     return list(sdk.webhook_deliveries.list(filter=flt, **params))  # type: ignore[arg-type]
 
 
-def test_successful_webhook_deliveries(
-    own: Server, own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_successful_webhook_deliveries(own: Server, own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     ok = webhook_traffic["ok"]
 
     deliveries = _deliveries_of(own_client, ok.id)
@@ -519,16 +494,12 @@ def test_retrieve_unknown_webhook_delivery_is_not_found(own_client: telnyx.Telny
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_filter_webhook_deliveries_by_status(
-    own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_filter_webhook_deliveries_by_status(own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     ok_ids = {d.id for d in _deliveries_of(own_client, webhook_traffic["ok"].id)}
     bad_ids = {d.id for d in _deliveries_of(own_client, webhook_traffic["bad"].id)}
 
     failed = list(own_client.webhook_deliveries.list(filter={"status": {"eq": "failed"}}, page_size=250))
-    delivered = list(
-        own_client.webhook_deliveries.list(filter={"status": {"eq": "delivered"}}, page_size=250)
-    )
+    delivered = list(own_client.webhook_deliveries.list(filter={"status": {"eq": "delivered"}}, page_size=250))
 
     assert {d.status for d in failed} == {"failed"}
     assert {d.status for d in delivered} == {"delivered"}
@@ -538,9 +509,7 @@ def test_filter_webhook_deliveries_by_status(
     assert not bad_ids & {d.id for d in delivered}
 
 
-def test_filter_webhook_deliveries_by_event_type(
-    own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_filter_webhook_deliveries_by_event_type(own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     ok = _deliveries_of(own_client, webhook_traffic["ok"].id)
     sent_id = next(d.id for d in ok if d.webhook.event_type == "message.sent")
     finalized_id = next(d.id for d in ok if d.webhook.event_type == "message.finalized")
@@ -561,14 +530,10 @@ def test_filter_webhook_deliveries_by_event_type(
     assert {d.id for d in both} == {sent_id, finalized_id}
 
 
-def test_filter_webhook_deliveries_by_attempted_url(
-    own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_filter_webhook_deliveries_by_attempted_url(own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     bad_ids = {d.id for d in _deliveries_of(own_client, webhook_traffic["bad"].id)}
 
-    by_url = list(
-        own_client.webhook_deliveries.list(filter={"attempts": {"contains": "/fail"}}, page_size=250)
-    )
+    by_url = list(own_client.webhook_deliveries.list(filter={"attempts": {"contains": "/fail"}}, page_size=250))
 
     assert {d.id for d in by_url} == bad_ids
 
@@ -580,9 +545,7 @@ def test_unknown_status_filter_is_refused(own_client: telnyx.Telnyx) -> None:
     assert_error(caught.value, status=422, code="10031")
 
 
-def test_filter_webhook_deliveries_by_start_time(
-    own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_filter_webhook_deliveries_by_start_time(own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     message_id = webhook_traffic["ok"].id
     ours = _deliveries_of(own_client, message_id)
     earliest = min(d.started_at for d in ours)
@@ -601,9 +564,7 @@ def test_filter_webhook_deliveries_by_start_time(
         assert d.id in listed(lte=d.started_at.isoformat()), d.started_at
 
 
-def test_filter_webhook_deliveries_by_finish_time(
-    own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]
-) -> None:
+def test_filter_webhook_deliveries_by_finish_time(own_client: telnyx.Telnyx, webhook_traffic: dict[str, Any]) -> None:
     message_id = webhook_traffic["bad"].id
     ours = _deliveries_of(own_client, message_id)
 

@@ -67,9 +67,7 @@ def test_filter_by_messaging_profile(client: telnyx.Telnyx, sender, handset_text
     mine = client.messaging_optouts.list(filter={"messaging_profile_id": first.id}).data
     theirs = client.messaging_optouts.list(filter={"messaging_profile_id": second.id}).data
 
-    assert [(r.to, r.from_, r.keyword, r.messaging_profile_id) for r in mine] == [
-        (one, first_number, "STOP", first.id)
-    ]
+    assert [(r.to, r.from_, r.keyword, r.messaging_profile_id) for r in mine] == [(one, first_number, "STOP", first.id)]
     assert [(r.to, r.from_, r.keyword, r.messaging_profile_id) for r in theirs] == [
         (two, second_number, "UNSUBSCRIBE", second.id)
     ]
@@ -86,9 +84,7 @@ def test_filter_by_from(client: telnyx.Telnyx, sender, order_numbers, handset_te
     handset_texts(two, other_number)
 
     via_number = client.messaging_optouts.list(filter={"from": number}).data
-    via_other = client.messaging_optouts.list(
-        filter={"from": other_number, "messaging_profile_id": profile.id}
-    ).data
+    via_other = client.messaging_optouts.list(filter={"from": other_number, "messaging_profile_id": profile.id}).data
 
     assert [(r.to, r.from_) for r in via_number] == [(one, number)]
     assert [(r.to, r.from_) for r in via_other] == [(two, other_number)]
@@ -174,9 +170,7 @@ def test_start_removes_the_rule(client: telnyx.Telnyx, sender, handset_texts) ->
     handset_texts(leaves, number)
     handset_texts(leaves, number, "START")
 
-    assert [r.to for r in client.messaging_optouts.list(filter={"messaging_profile_id": profile.id})] == [
-        stays
-    ]
+    assert [r.to for r in client.messaging_optouts.list(filter={"messaging_profile_id": profile.id})] == [stays]
 
 
 # --- /messaging_profiles/{id}/autoresp_configs ----------------------------------------------------------
@@ -186,9 +180,7 @@ def test_create_retrieve_and_list(client: telnyx.Telnyx, make_profile) -> None: 
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
 
-    created = configs.create(
-        profile.id, op="start", keywords=["Subscribe", "join"], country_code="US", resp_text=REPLY
-    )
+    created = configs.create(profile.id, op="start", keywords=["Subscribe", "join"], country_code="US", resp_text=REPLY)
 
     data = created.data
     assert UUID.match(data.id)
@@ -218,9 +210,7 @@ def test_list_meta_and_country_filter(client: telnyx.Telnyx, make_profile) -> No
     assert isinstance(empty.meta.page_size, int)
 
     us = configs.create(profile.id, op="info", keywords=["HELP"], country_code="US", resp_text=REPLY).data
-    anywhere = configs.create(
-        profile.id, op="info", keywords=["HELP"], country_code="*", resp_text=REPLY
-    ).data
+    anywhere = configs.create(profile.id, op="info", keywords=["HELP"], country_code="*", resp_text=REPLY).data
 
     assert {c.id for c in configs.list(profile.id).data} == {us.id, anywhere.id}
     assert configs.list(profile.id).meta.total_results == 2
@@ -231,13 +221,9 @@ def test_list_meta_and_country_filter(client: telnyx.Telnyx, make_profile) -> No
 def test_update_replaces_the_whole_config(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
-    created = configs.create(
-        profile.id, op="stop", keywords=["BASTA", "ALTO"], country_code="IT", resp_text=REPLY
-    ).data
+    created = configs.create(profile.id, op="stop", keywords=["BASTA", "ALTO"], country_code="IT", resp_text=REPLY).data
 
-    updated = configs.update(
-        created.id, profile_id=profile.id, op="start", keywords=["avanti"], country_code="*"
-    ).data
+    updated = configs.update(created.id, profile_id=profile.id, op="start", keywords=["avanti"], country_code="*").data
 
     assert updated.id == created.id
     assert updated.op == "start"
@@ -254,9 +240,7 @@ def test_update_replaces_the_whole_config(client: telnyx.Telnyx, make_profile) -
 def test_delete(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
-    created = configs.create(
-        profile.id, op="info", keywords=["INFO"], country_code="US", resp_text=REPLY
-    ).data
+    created = configs.create(profile.id, op="info", keywords=["INFO"], country_code="US", resp_text=REPLY).data
     kept = configs.create(profile.id, op="stop", keywords=["ARRET"], country_code="US").data
 
     # the wire body is the JSON string "OK"; the SDK (cast_to=str) hands back the raw body text
@@ -318,9 +302,7 @@ def test_range_violations_are_10033(client: telnyx.Telnyx, make_profile) -> None
     # the limits themselves are fine
     twenty = configs.create(profile.id, op="stop", keywords=too_many[:20], country_code="US").data
     assert len(twenty.keywords) == 20
-    exact = configs.create(
-        profile.id, op="info", keywords=["HELP"], country_code="US", resp_text="y" * 20
-    ).data
+    exact = configs.create(profile.id, op="info", keywords=["HELP"], country_code="US", resp_text="y" * 20).data
     assert exact.resp_text == "y" * 20
 
 
@@ -341,15 +323,11 @@ def test_keyword_used_twice_for_one_country_is_10012(client: telnyx.Telnyx, make
     configs.create(profile.id, op="stop", keywords=["BASTA"], country_code="SM")
     configs.create(make_profile().id, op="stop", keywords=["BASTA"], country_code="IT")
     # a config may keep its own keywords on update
-    configs.update(
-        first.id, profile_id=profile.id, op="stop", keywords=["BASTA"], country_code="IT", resp_text=REPLY
-    )
+    configs.update(first.id, profile_id=profile.id, op="stop", keywords=["BASTA"], country_code="IT", resp_text=REPLY)
 
 
 @pytest.mark.parametrize(("op", "keyword"), [("info", "STOP"), ("stop", "start"), ("start", "HELP")])
-def test_reserved_keyword_under_another_op_is_422(
-    client: telnyx.Telnyx, make_profile, op: str, keyword: str
-) -> None:  # noqa: ANN001
+def test_reserved_keyword_under_another_op_is_422(client: telnyx.Telnyx, make_profile, op: str, keyword: str) -> None:  # noqa: ANN001
     profile = make_profile()
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.messaging_profiles.autoresp_configs.create(
@@ -374,9 +352,7 @@ def test_unknown_profile_or_config_is_404(client: telnyx.Telnyx, make_profile) -
         lambda: configs.retrieve(mine.id, profile_id=MISSING_ID),
         lambda: configs.retrieve(MISSING_ID, profile_id=profile.id),
         lambda: configs.retrieve(mine.id, profile_id=other.id),  # someone else's profile
-        lambda: configs.update(
-            MISSING_ID, profile_id=profile.id, op="info", keywords=["HELP"], country_code="US"
-        ),
+        lambda: configs.update(MISSING_ID, profile_id=profile.id, op="info", keywords=["HELP"], country_code="US"),
         lambda: configs.delete(MISSING_ID, profile_id=profile.id),
         lambda: configs.delete(mine.id, profile_id=other.id),
         lambda: configs.retrieve("not-a-uuid", profile_id=profile.id),
@@ -415,9 +391,7 @@ def test_repeated_opt_out_keeps_one_rule(client: telnyx.Telnyx, sender, handset_
     assert rules[0].keyword in {"STOP", "QUIT", "STOP ALL"}
 
 
-def test_text_that_only_contains_a_keyword_does_not_opt_out(
-    client: telnyx.Telnyx, sender, handset_texts
-) -> None:  # noqa: ANN001
+def test_text_that_only_contains_a_keyword_does_not_opt_out(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
     profile, number = sender()
     received = handset_texts(new_handset(), number, "Please stop texting me")
 

@@ -31,9 +31,7 @@ def test_wrong_key_is_refused(server: Server) -> None:
 
 def test_no_key_is_refused(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELNYX_API_KEY", raising=False)
-    anonymous = telnyx.Telnyx(
-        api_key=None, base_url=server.base_url, max_retries=0, _strict_response_validation=True
-    )
+    anonymous = telnyx.Telnyx(api_key=None, base_url=server.base_url, max_retries=0, _strict_response_validation=True)
 
     with pytest.raises(telnyx.AuthenticationError) as caught:
         anonymous.messages.send(from_=server.long_code, to=new_handset(), text="who am I?")
@@ -109,17 +107,13 @@ def test_streamed_body_over_one_mebibyte_is_refused(server: Server) -> None:
             yield b"a" * 65536
         yield b'"}'
 
-    response = server.http().post(
-        "/v2/messages", content=chunks(), headers={"Content-Type": "application/json"}
-    )
+    response = server.http().post("/v2/messages", content=chunks(), headers={"Content-Type": "application/json"})
 
     assert response.status_code == 413
     error_entry(response)
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
-)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
 def test_body_that_is_not_json_is_refused(server: Server, content_type: str) -> None:
     response = server.http().post(
         "/v2/messages", content=b"to=%2B14155550100&text=hi", headers={"Content-Type": content_type}
@@ -223,9 +217,7 @@ def test_each_organization_sees_its_own_default_profile(
     assert server.profile_id not in {p.id for p in other_client.messaging_profiles.list(page_size=250)}
 
 
-def test_foreign_profile_is_not_found(
-    client: telnyx.Telnyx, other_client: telnyx.Telnyx, make_profile
-) -> None:  # noqa: ANN001
+def test_foreign_profile_is_not_found(client: telnyx.Telnyx, other_client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     attempts = [
         lambda: other_client.messaging_profiles.retrieve(profile.id),
@@ -243,9 +235,7 @@ def test_foreign_profile_is_not_found(
     assert client.messaging_profiles.retrieve(profile.id).data.model_dump() == profile.model_dump()
 
 
-def test_foreign_phone_number_is_not_found(
-    client: telnyx.Telnyx, other_client: telnyx.Telnyx, server: Server
-) -> None:
+def test_foreign_phone_number_is_not_found(client: telnyx.Telnyx, other_client: telnyx.Telnyx, server: Server) -> None:
     ours = client.phone_numbers.messaging.retrieve(server.long_code).data
     assert ours.id is not None
 
@@ -257,10 +247,7 @@ def test_foreign_phone_number_is_not_found(
             other_client.phone_numbers.messaging.update(number_id, messaging_profile_id="")
         assert_error(caught.value, status=404, code="10005")
     assert other_client.phone_numbers.messaging.list(filter_phone_number=server.long_code).data == []
-    assert (
-        client.phone_numbers.messaging.retrieve(server.long_code).data.messaging_profile_id
-        == server.profile_id
-    )
+    assert client.phone_numbers.messaging.retrieve(server.long_code).data.messaging_profile_id == server.profile_id
 
 
 def test_foreign_profile_cannot_be_assigned(
@@ -312,9 +299,7 @@ def test_foreign_message_is_not_found(
 ) -> None:
     sent = client.messages.send(from_=server.long_code, to=new_handset(), text="private").data
     later = datetime.now(UTC) + timedelta(minutes=20)
-    scheduled = lax_client.messages.send(
-        from_=server.long_code, to=new_handset(), text="later", send_at=later
-    ).data
+    scheduled = lax_client.messages.send(from_=server.long_code, to=new_handset(), text="later", send_at=later).data
     assert sent is not None and sent.id is not None and scheduled is not None and scheduled.id is not None
 
     with pytest.raises(telnyx.NotFoundError) as caught:

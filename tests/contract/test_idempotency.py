@@ -32,15 +32,11 @@ def _after_marker(client: telnyx.Telnyx, server: Server, handset: str) -> list[s
     """Everything the handset holds once a marker sent now has arrived (the marker left out)."""
     marker = client.messages.send(from_=server.long_code, to=handset, text="marker").data
     assert marker is not None and marker.id is not None
-    ids = eventually(
-        lambda: (got := _handset_message_ids(server, handset)) and marker.id in got and got, timeout=60
-    )
+    ids = eventually(lambda: (got := _handset_message_ids(server, handset)) and marker.id in got and got, timeout=60)
     return [i for i in ids if i != marker.id]
 
 
-def test_replay_returns_the_first_message_and_sends_nothing_new(
-    client: telnyx.Telnyx, server: Server
-) -> None:
+def test_replay_returns_the_first_message_and_sends_nothing_new(client: telnyx.Telnyx, server: Server) -> None:
     handset = new_handset()
     key = _key()
 
@@ -60,9 +56,7 @@ def test_replay_returns_the_first_message_and_sends_nothing_new(
 def test_same_key_with_another_body_is_refused(client: telnyx.Telnyx, server: Server) -> None:
     handset = new_handset()
     key = _key()
-    first = client.messages.send(
-        from_=server.long_code, to=handset, text="original", idempotency_key=key
-    ).data
+    first = client.messages.send(from_=server.long_code, to=handset, text="original", idempotency_key=key).data
     assert first is not None
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
@@ -78,9 +72,7 @@ def test_malformed_key_is_refused(client: telnyx.Telnyx, server: Server, key: st
     handset = new_handset()
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.messages.send(
-            from_=server.long_code, to=handset, text="bad key", extra_headers={"Idempotency-Key": key}
-        )
+        client.messages.send(from_=server.long_code, to=handset, text="bad key", extra_headers={"Idempotency-Key": key})
 
     assert_error(caught.value, status=422, code="10015")
     assert _after_marker(client, server, handset) == []
@@ -89,9 +81,7 @@ def test_malformed_key_is_refused(client: telnyx.Telnyx, server: Server, key: st
 def test_longest_allowed_key_is_accepted(client: telnyx.Telnyx, server: Server) -> None:
     key = "A1_:-" * 51
 
-    message = client.messages.send(
-        from_=server.long_code, to=new_handset(), text="long key", idempotency_key=key
-    ).data
+    message = client.messages.send(from_=server.long_code, to=new_handset(), text="long key", idempotency_key=key).data
 
     assert len(key) == 255
     assert message is not None and message.to is not None and message.to[0].status == "queued"
@@ -101,9 +91,7 @@ def test_keys_are_scoped_by_endpoint(client: telnyx.Telnyx, server: Server) -> N
     handset = new_handset()
     key = _key()
 
-    generic = client.messages.send(
-        from_=server.long_code, to=handset, text="scoped", idempotency_key=key
-    ).data
+    generic = client.messages.send(from_=server.long_code, to=handset, text="scoped", idempotency_key=key).data
     long_code = client.messages.send_long_code(
         from_=server.long_code, to=handset, text="scoped", idempotency_key=key
     ).data
@@ -117,12 +105,8 @@ def test_dedicated_send_endpoints_replay_too(client: telnyx.Telnyx, server: Serv
     key = _key()
     to = new_handset()
 
-    first = client.messages.send_long_code(
-        from_=server.toll_free, to=to, text="again", idempotency_key=key
-    ).data
-    second = client.messages.send_long_code(
-        from_=server.toll_free, to=to, text="again", idempotency_key=key
-    ).data
+    first = client.messages.send_long_code(from_=server.toll_free, to=to, text="again", idempotency_key=key).data
+    second = client.messages.send_long_code(from_=server.toll_free, to=to, text="again", idempotency_key=key).data
 
     assert first is not None and second is not None and first.id == second.id
 

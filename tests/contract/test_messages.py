@@ -132,9 +132,7 @@ def test_non_gsm_text_is_sent_as_ucs2(client: telnyx.Telnyx, server: Server) -> 
 
 
 def test_encoding_ucs2_forces_ucs2(client: telnyx.Telnyx, server: Server) -> None:
-    message = client.messages.send(
-        from_=server.long_code, to=new_handset(), text="x" * 71, encoding="ucs2"
-    ).data
+    message = client.messages.send(from_=server.long_code, to=new_handset(), text="x" * 71, encoding="ucs2").data
 
     assert message is not None
     assert (message.encoding, message.parts) == ("UCS-2", 2)
@@ -196,9 +194,7 @@ def test_profile_of_the_from_number_wins_over_the_body(client: telnyx.Telnyx, se
     profile, number = sender()
     other = make_profile()
 
-    message = client.messages.send(
-        from_=number, to=new_handset(), text="whose?", messaging_profile_id=other.id
-    ).data
+    message = client.messages.send(from_=number, to=new_handset(), text="whose?", messaging_profile_id=other.id).data
 
     assert message is not None and message.messaging_profile_id == profile.id
 
@@ -568,9 +564,7 @@ def test_camel_case_messaging_profile_id_is_named_in_a_warning(client: telnyx.Te
     assert "messagingProfileId" in warning and "messaging_profile_id" in warning
     assert (
         "x-heliograph-warning"
-        not in client.messages.with_raw_response.send(
-            from_=server.long_code, to=new_handset(), text="snake"
-        ).headers
+        not in client.messages.with_raw_response.send(from_=server.long_code, to=new_handset(), text="snake").headers
     )
 
 
@@ -578,9 +572,7 @@ def test_camel_case_hint_comes_with_the_error_it_causes(client: telnyx.Telnyx, s
     """The hint matters most when the misspelt field is why the request fails (the key was ignored,
     so neither `from` nor `messaging_profile_id` was given)."""
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.messages.send(
-            to=new_handset(), text="camel", extra_body={"messagingProfileId": server.profile_id}
-        )
+        client.messages.send(to=new_handset(), text="camel", extra_body={"messagingProfileId": server.profile_id})
 
     assert_error(caught.value, status=422, code="10004", pointer="/from")
     assert "messagingProfileId" in caught.value.response.headers.get("x-heliograph-warning", "")
@@ -596,9 +588,7 @@ def _in(minutes: float) -> datetime:
 def test_send_with_send_at_is_scheduled(lax_client: telnyx.Telnyx, server: Server) -> None:
     when = _in(10).replace(microsecond=0)
 
-    message = lax_client.messages.send(
-        from_=server.long_code, to=new_handset(), text="later", send_at=when
-    ).data
+    message = lax_client.messages.send(from_=server.long_code, to=new_handset(), text="later", send_at=when).data
     assert message is not None and message.id is not None
     fetched = lax_client.messages.retrieve(message.id).data
 
@@ -642,9 +632,7 @@ def test_send_at_outside_the_window_is_refused(client: telnyx.Telnyx, server: Se
 
 def test_scheduled_send_is_validated_at_once(client: telnyx.Telnyx) -> None:
     with pytest.raises(telnyx.BadRequestError) as caught:
-        client.messages.schedule(
-            from_="+12065550000", to=new_handset(), text="x", send_at=_in(10).isoformat()
-        )
+        client.messages.schedule(from_="+12065550000", to=new_handset(), text="x", send_at=_in(10).isoformat())
 
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
@@ -668,12 +656,8 @@ def test_cancel_a_scheduled_message(
     assert fetched is not None and fetched.to is not None and fetched.to[0].status == "cancelled"
 
 
-def test_cancelling_twice_is_forbidden(
-    client: telnyx.Telnyx, lax_client: telnyx.Telnyx, server: Server
-) -> None:
-    scheduled = lax_client.messages.send(
-        from_=server.long_code, to=new_handset(), text="once", send_at=_in(20)
-    ).data
+def test_cancelling_twice_is_forbidden(client: telnyx.Telnyx, lax_client: telnyx.Telnyx, server: Server) -> None:
+    scheduled = lax_client.messages.send(from_=server.long_code, to=new_handset(), text="once", send_at=_in(20)).data
     assert scheduled is not None and scheduled.id is not None
     client.messages.cancel_scheduled(scheduled.id)
 
@@ -683,9 +667,7 @@ def test_cancelling_twice_is_forbidden(
     assert_error(caught.value, status=403, code="10015")
 
 
-def test_cancelling_a_message_that_is_not_scheduled_is_forbidden(
-    client: telnyx.Telnyx, server: Server
-) -> None:
+def test_cancelling_a_message_that_is_not_scheduled_is_forbidden(client: telnyx.Telnyx, server: Server) -> None:
     sent = client.messages.send(from_=server.long_code, to=new_handset(), text="already going").data
     assert sent is not None and sent.id is not None
 

@@ -153,9 +153,7 @@ def test_bad_country_code_in_whitelist_is_refused(client: telnyx.Telnyx, destina
 )
 def test_bad_webhook_url_is_refused(client: telnyx.Telnyx, field: str, value: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.messaging_profiles.create(
-            name=unique_name(), whitelisted_destinations=["US"], **{field: value}
-        )
+        client.messaging_profiles.create(name=unique_name(), whitelisted_destinations=["US"], **{field: value})
 
     assert_error(caught.value, status=422, code="10003", pointer=f"/{field}")
 
@@ -219,9 +217,7 @@ def test_bad_daily_spend_limit_is_refused(client: telnyx.Telnyx) -> None:
 @pytest.mark.parametrize("field", ["ai_assistant_id", "resource_group_id"])
 def test_identifier_longer_than_64_characters_is_refused(client: telnyx.Telnyx, field: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.messaging_profiles.create(
-            name=unique_name(), whitelisted_destinations=["US"], **{field: "x" * 65}
-        )
+        client.messaging_profiles.create(name=unique_name(), whitelisted_destinations=["US"], **{field: "x" * 65})
 
     assert_error(caught.value, status=422, code="10025", pointer=f"/{field}")
 
@@ -365,16 +361,12 @@ def test_list_is_oldest_first(client: telnyx.Telnyx, make_profile) -> None:  # n
     assert listed == created
 
 
-def test_list_page_beyond_the_last_is_empty_with_meta(
-    client: telnyx.Telnyx, server: Server, make_profile
-) -> None:  # noqa: ANN001
+def test_list_page_beyond_the_last_is_empty_with_meta(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
     prefix = unique_name("beyond")
     make_profile(name=f"{prefix}-1")
 
     page = client.messaging_profiles.list(filter_name_contains=prefix, page_number=5, page_size=10)
-    raw = server.http().get(
-        "/v2/messaging_profiles", params={"filter[name][contains]": prefix, "page[number]": 5}
-    )
+    raw = server.http().get("/v2/messaging_profiles", params={"filter[name][contains]": prefix, "page[number]": 5})
 
     assert page.data == []
     assert raw.json()["meta"] == {"page_number": 5, "page_size": 20, "total_pages": 1, "total_results": 1}
@@ -448,14 +440,10 @@ def test_update_replaces_whitelist_and_toggles(client: telnyx.Telnyx, make_profi
 
 
 def test_update_merges_number_pool_settings(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
-    created = make_profile(
-        number_pool_settings={"long_code_weight": 2, "toll_free_weight": 3, "skip_unhealthy": True}
-    )
+    created = make_profile(number_pool_settings={"long_code_weight": 2, "toll_free_weight": 3, "skip_unhealthy": True})
 
     merged = client.messaging_profiles.update(created.id, number_pool_settings={"sticky_sender": True}).data
-    reweighted = client.messaging_profiles.update(
-        created.id, number_pool_settings={"toll_free_weight": 7}
-    ).data
+    reweighted = client.messaging_profiles.update(created.id, number_pool_settings={"toll_free_weight": 7}).data
 
     pool = merged.number_pool_settings
     assert pool is not None
@@ -481,9 +469,7 @@ def test_update_disables_number_pool_with_null_or_empty_object(
     make_profile,  # noqa: ANN001
     disable: dict | None,
 ) -> None:
-    created = make_profile(
-        number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False}
-    )
+    created = make_profile(number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False})
 
     updated = client.messaging_profiles.update(created.id, number_pool_settings=disable).data
 
@@ -586,9 +572,7 @@ def test_list_phone_numbers_of_a_profile(client: telnyx.Telnyx, make_profile, or
     page = client.messaging_profiles.list_phone_numbers(profile.id)
 
     assert {(n.phone_number, n.type) for n in page.data} == {(long_code, "longcode"), (toll_free, "tollfree")}
-    assert all(
-        n.messaging_profile_id == profile.id and n.record_type == "messaging_settings" for n in page.data
-    )
+    assert all(n.messaging_profile_id == profile.id and n.record_type == "messaging_settings" for n in page.data)
     assert page.meta is not None and (page.meta.page_number, page.meta.total_pages) == (1, 1)
 
 

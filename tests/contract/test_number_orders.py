@@ -52,9 +52,7 @@ def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> No
 def test_completed_order_numbers_are_yours_and_on_the_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     number = new_long_code()
-    order = client.number_orders.create(
-        phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id
-    ).data
+    order = client.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id).data
     assert order.id is not None
 
     done = eventually(lambda: (o := client.number_orders.retrieve(order.id).data).status == "success" and o)
@@ -84,9 +82,7 @@ def test_retrieve_returns_the_order(client: telnyx.Telnyx, order_numbers) -> Non
     assert fetched.id == order.id
     assert fetched.customer_reference == order.customer_reference
     assert fetched.created_at == order.created_at
-    assert [n.phone_number for n in fetched.phone_numbers or []] == [
-        n.phone_number for n in order.phone_numbers or []
-    ]
+    assert [n.phone_number for n in fetched.phone_numbers or []] == [n.phone_number for n in order.phone_numbers or []]
 
 
 @pytest.mark.parametrize("order_id", ["00000000-0000-4000-8000-000000000000", "not-an-order"])
@@ -97,21 +93,15 @@ def test_retrieve_unknown_order_is_not_found(client: telnyx.Telnyx, order_id: st
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_list_filters_by_customer_reference_and_pages(
-    client: telnyx.Telnyx, server: Server, order_numbers
-) -> None:  # noqa: ANN001
+def test_list_filters_by_customer_reference_and_pages(client: telnyx.Telnyx, server: Server, order_numbers) -> None:  # noqa: ANN001
     reference = unique_name("batch")
     orders = [order_numbers(new_long_code(), customer_reference=reference) for _ in range(3)]
     two_numbers = order_numbers(new_long_code(), new_toll_free(), customer_reference=reference)
     ids = [o.id for o in [*orders, two_numbers]]
 
     first = client.number_orders.list(filter={"customer_reference": reference}, page_size=3)
-    walked = {
-        o.id: o for o in client.number_orders.list(filter={"customer_reference": reference}, page_size=3)
-    }
-    raw = server.http().get(
-        "/v2/number_orders", params={"filter[customer_reference]": reference, "page[size]": 3}
-    )
+    walked = {o.id: o for o in client.number_orders.list(filter={"customer_reference": reference}, page_size=3)}
+    raw = server.http().get("/v2/number_orders", params={"filter[customer_reference]": reference, "page[size]": 3})
 
     assert sorted(walked) == sorted(ids)
     assert len(first.data) == 3
@@ -156,9 +146,7 @@ def test_list_filters_by_phone_numbers_count(client: telnyx.Telnyx, server: Serv
     double = order_numbers(new_long_code(), new_long_code(), customer_reference=reference)
 
     pairs = client.number_orders.list(filter={"customer_reference": reference, "phone_numbers_count": "2"})
-    ones = client.number_orders.list(
-        filter={"customer_reference": reference, "phone_numbers_count": "1"}, page_size=2
-    )
+    ones = client.number_orders.list(filter={"customer_reference": reference, "phone_numbers_count": "1"}, page_size=2)
     raw = server.http().get(
         "/v2/number_orders",
         params={"filter[customer_reference]": reference, "filter[phone_numbers_count]": "1"},
@@ -204,9 +192,7 @@ def test_number_already_held_is_not_available(client: telnyx.Telnyx, server: Ser
     fresh = new_long_code()
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.number_orders.create(
-            phone_numbers=[{"phone_number": fresh}, {"phone_number": server.long_code}]
-        )
+        client.number_orders.create(phone_numbers=[{"phone_number": fresh}, {"phone_number": server.long_code}])
 
     assert_error(caught.value, status=422, code="85001")
     # the order is all or nothing: the available number was not handed out either
@@ -221,10 +207,7 @@ def test_number_held_by_another_organization_is_not_available(
         other_client.number_orders.create(phone_numbers=[{"phone_number": server.toll_free}])
 
     assert_error(caught.value, status=422, code="85001", pointer="/phone_numbers/0/phone_number")
-    assert (
-        client.phone_numbers.messaging.retrieve(server.toll_free).data.messaging_profile_id
-        == server.profile_id
-    )
+    assert client.phone_numbers.messaging.retrieve(server.toll_free).data.messaging_profile_id == server.profile_id
 
 
 def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
@@ -240,9 +223,7 @@ def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_
 @pytest.mark.parametrize("number", ["3125550123", "+1312", "+1-312-555-0123", "not a number"])
 def test_invalid_phone_number_is_refused(client: telnyx.Telnyx, number: str) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.number_orders.create(
-            phone_numbers=[{"phone_number": new_long_code()}, {"phone_number": number}]
-        )
+        client.number_orders.create(phone_numbers=[{"phone_number": new_long_code()}, {"phone_number": number}])
 
     assert_error(caught.value, status=422, code="10016", pointer="/phone_numbers/1/phone_number")
 

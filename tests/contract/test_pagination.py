@@ -136,9 +136,7 @@ class Registry:
         profile_id = self._profile()
 
         def add(count: int) -> list[Hashable]:
-            return self._cli_add(
-                [_short_code() for _ in range(count)], "--type", "short-code", "--profile", profile_id
-            )
+            return self._cli_add([_short_code() for _ in range(count)], "--type", "short-code", "--profile", profile_id)
 
         return Group(add(COUNT), lambda: add(1), {"profile_id": profile_id})
 
@@ -167,9 +165,7 @@ class Registry:
     def _build_optouts(self) -> Group:
         profile_id = self._profile()
         number = new_long_code()
-        self.sdk.number_orders.create(
-            phone_numbers=[{"phone_number": number}], messaging_profile_id=profile_id
-        )
+        self.sdk.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile_id)
         http = self.server.http()
 
         def stop() -> list[Hashable]:
@@ -197,14 +193,10 @@ class Registry:
     def _build_deliveries(self) -> Group:
         profile_id = self._profile(webhook_url=self.receiver.url("/paged"))
         number = new_long_code()
-        self.sdk.number_orders.create(
-            phone_numbers=[{"phone_number": number}], messaging_profile_id=profile_id
-        )
+        self.sdk.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile_id)
 
         def delivered_ids() -> list[str]:
-            listed = self.sdk.webhook_deliveries.list(
-                filter={"webhook": {"contains": profile_id}}, page_size=250
-            )
+            listed = self.sdk.webhook_deliveries.list(filter={"webhook": {"contains": profile_id}}, page_size=250)
             return [d.id for d in listed if d.status == "delivered"]
 
         def send(count: int) -> list[Hashable]:
@@ -242,21 +234,15 @@ CASES: dict[str, Case] = {
     ),
     "messaging_profiles.list_alphanumeric_sender_ids": Case(
         "alphanumeric",
-        lambda sdk, c: (
-            lambda **kw: sdk.messaging_profiles.list_alphanumeric_sender_ids(c["profile_id"], **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.messaging_profiles.list_alphanumeric_sender_ids(c["profile_id"], **kw),
     ),
     "alphanumeric_sender_ids.list": Case(
         "alphanumeric",
-        lambda sdk, c: (
-            lambda **kw: sdk.alphanumeric_sender_ids.list(filter_messaging_profile_id=c["profile_id"], **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.alphanumeric_sender_ids.list(filter_messaging_profile_id=c["profile_id"], **kw),
     ),
     "phone_numbers.messaging.list": Case(
         "numbers",
-        lambda sdk, c: (
-            lambda **kw: sdk.phone_numbers.messaging.list(filter_messaging_profile_id=c["profile_id"], **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.phone_numbers.messaging.list(filter_messaging_profile_id=c["profile_id"], **kw),
     ),
     "messaging_hosted_numbers.list": Case(
         "hosted",
@@ -267,23 +253,17 @@ CASES: dict[str, Case] = {
     ),
     "short_codes.list": Case(
         "short_codes",
-        lambda sdk, c: (
-            lambda **kw: sdk.short_codes.list(filter={"messaging_profile_id": c["profile_id"]}, **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.short_codes.list(filter={"messaging_profile_id": c["profile_id"]}, **kw),
         grow_after_pages=1,
     ),
     "messaging_optouts.list": Case(
         "optouts",
-        lambda sdk, c: (
-            lambda **kw: sdk.messaging_optouts.list(filter={"messaging_profile_id": c["profile_id"]}, **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.messaging_optouts.list(filter={"messaging_profile_id": c["profile_id"]}, **kw),
         key=lambda item: (item.messaging_profile_id, item.from_, item.to),
     ),
     "number_orders.list": Case(
         "orders",
-        lambda sdk, c: (
-            lambda **kw: sdk.number_orders.list(filter={"customer_reference": c["reference"]}, **kw)
-        ),
+        lambda sdk, c: lambda **kw: sdk.number_orders.list(filter={"customer_reference": c["reference"]}, **kw),
     ),
     "webhook_deliveries.list": Case(
         "deliveries",

@@ -8,9 +8,7 @@ from contract_support import DIGITS, assert_error, new_handset, new_long_code, n
 from support import Server
 
 
-def test_list_shows_the_bootstrapped_numbers_with_their_settings(
-    client: telnyx.Telnyx, server: Server
-) -> None:
+def test_list_shows_the_bootstrapped_numbers_with_their_settings(client: telnyx.Telnyx, server: Server) -> None:
     page = client.phone_numbers.messaging.list(filter_messaging_profile_id=server.profile_id)
     by_number = {n.phone_number: n for n in page.data}
 
@@ -37,12 +35,8 @@ def test_filter_by_type(client: telnyx.Telnyx, make_profile, order_numbers) -> N
     long_code, toll_free = new_long_code(), new_toll_free()
     order_numbers(long_code, toll_free, profile_id=profile.id)
 
-    toll_free_only = client.phone_numbers.messaging.list(
-        filter_messaging_profile_id=profile.id, filter_type="tollfree"
-    )
-    long_code_only = client.phone_numbers.messaging.list(
-        filter_messaging_profile_id=profile.id, filter_type="longcode"
-    )
+    toll_free_only = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, filter_type="tollfree")
+    long_code_only = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, filter_type="longcode")
     everything = client.phone_numbers.messaging.list(filter_type="tollfree", page_size=250)
 
     assert [n.phone_number for n in toll_free_only.data] == [toll_free]
@@ -84,12 +78,8 @@ def test_sort_by_phone_number(client: telnyx.Telnyx, make_profile, order_numbers
     numbers = [new_long_code(), new_toll_free(), new_long_code()]
     order_numbers(*numbers, profile_id=profile.id)
 
-    ascending = client.phone_numbers.messaging.list(
-        filter_messaging_profile_id=profile.id, sort_phone_number="asc"
-    )
-    descending = client.phone_numbers.messaging.list(
-        filter_messaging_profile_id=profile.id, sort_phone_number="desc"
-    )
+    ascending = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, sort_phone_number="asc")
+    descending = client.phone_numbers.messaging.list(filter_messaging_profile_id=profile.id, sort_phone_number="desc")
 
     assert [n.phone_number for n in ascending.data] == sorted(numbers)
     assert [n.phone_number for n in descending.data] == sorted(numbers, reverse=True)
@@ -207,9 +197,7 @@ def test_assigning_an_unknown_profile_is_refused(client: telnyx.Telnyx, make_pro
     order_numbers(number, profile_id=profile.id)
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.phone_numbers.messaging.update(
-            number, messaging_profile_id="00000000-0000-4000-8000-000000000000"
-        )
+        client.phone_numbers.messaging.update(number, messaging_profile_id="00000000-0000-4000-8000-000000000000")
 
     assert_error(caught.value, status=422, code="10017", pointer="/messaging_profile_id")
     assert client.phone_numbers.messaging.retrieve(number).data.messaging_profile_id == profile.id

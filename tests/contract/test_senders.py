@@ -72,15 +72,11 @@ def _in(minutes: float) -> datetime:
 # --- alphanumeric sender IDs: the resource -------------------------------------------------------
 
 
-def test_create_retrieve_list_and_delete_a_sender_id(
-    client: telnyx.Telnyx, server: Server, make_profile
-) -> None:  # noqa: ANN001
+def test_create_retrieve_list_and_delete_a_sender_id(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     name = sender_name()
 
-    created = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=name, messaging_profile_id=profile.id
-    ).data
+    created = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id).data
     assert created is not None and created.id is not None
     fetched = client.alphanumeric_sender_ids.retrieve(created.id).data
     listed = list(client.alphanumeric_sender_ids.list(filter_messaging_profile_id=profile.id))
@@ -110,15 +106,9 @@ def test_create_retrieve_list_and_delete_a_sender_id(
 
 def test_list_filters_by_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     mine, other = make_profile(), make_profile()
-    a = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id
-    ).data
-    b = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id
-    ).data
-    c = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=sender_name(), messaging_profile_id=other.id
-    ).data
+    a = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id).data
+    b = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id).data
+    c = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=other.id).data
     assert a is not None and b is not None and c is not None
 
     mine_listed = {s.id for s in client.alphanumeric_sender_ids.list(filter_messaging_profile_id=mine.id)}
@@ -156,9 +146,7 @@ def test_invalid_sender_id_format_is_refused(client: telnyx.Telnyx, make_profile
 
 def test_sender_id_on_unknown_profile_is_refused(client: telnyx.Telnyx) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
-        client.alphanumeric_sender_ids.create(
-            alphanumeric_sender_id=sender_name(), messaging_profile_id=MISSING
-        )
+        client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=MISSING)
 
     assert_error(caught.value, status=422, code="10017", pointer="/messaging_profile_id")
 
@@ -166,20 +154,14 @@ def test_sender_id_on_unknown_profile_is_refused(client: telnyx.Telnyx) -> None:
 def test_duplicate_sender_id_on_a_profile_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile, other = make_profile(), make_profile()
     name = sender_name()
-    first = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=name, messaging_profile_id=profile.id
-    ).data
+    first = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id).data
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
-    elsewhere = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=name, messaging_profile_id=other.id
-    ).data
+    elsewhere = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=other.id).data
 
     assert_error(caught.value, status=422, code="40326")
-    assert [s.id for s in client.alphanumeric_sender_ids.list(filter_messaging_profile_id=profile.id)] == [
-        first.id
-    ]  # type: ignore[union-attr]
+    assert [s.id for s in client.alphanumeric_sender_ids.list(filter_messaging_profile_id=profile.id)] == [first.id]  # type: ignore[union-attr]
     # the rule is per profile: another profile may register the same ID
     assert elsewhere is not None and elsewhere.messaging_profile_id == other.id
 
@@ -262,9 +244,7 @@ def test_alphanumeric_send_to_plus_one_uses_the_us_fallback(client: telnyx.Telny
     final(client, message.id, "delivered")
 
 
-def test_alphanumeric_send_to_plus_one_without_fallback_is_refused(
-    client: telnyx.Telnyx, make_profile
-) -> None:  # noqa: ANN001
+def test_alphanumeric_send_to_plus_one_without_fallback_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
     name = sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
@@ -305,9 +285,7 @@ def test_id_other_than_the_profile_alpha_sender_is_refused(client: telnyx.Telnyx
 
 def test_unregistered_id_on_a_profile_with_sender_ids_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
-    client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id
-    )
+    client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
         client.messages.send_with_alphanumeric_sender(
@@ -335,9 +313,7 @@ def test_deleted_sender_id_can_no_longer_send(client: telnyx.Telnyx, make_profil
     profile = make_profile()
     keep, gone = sender_name(), sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=keep, messaging_profile_id=profile.id)
-    record = client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=gone, messaging_profile_id=profile.id
-    ).data
+    record = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=gone, messaging_profile_id=profile.id).data
     assert record is not None and record.id is not None
     client.alphanumeric_sender_ids.delete(record.id)
 
@@ -382,9 +358,7 @@ def test_alphanumeric_sender_cannot_send_mms(client: telnyx.Telnyx, make_profile
 
 def test_alphanumeric_send_with_a_malformed_id_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
     profile = make_profile()
-    client.alphanumeric_sender_ids.create(
-        alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id
-    )
+    client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
         client.messages.send_with_alphanumeric_sender(
@@ -395,9 +369,7 @@ def test_alphanumeric_send_with_a_malformed_id_is_refused(client: telnyx.Telnyx,
 
 
 @pytest.mark.parametrize("missing", ["text", "messaging_profile_id", "from"])
-def test_alphanumeric_send_without_a_required_field_is_refused(
-    server: Server, make_profile, missing: str
-) -> None:  # noqa: ANN001
+def test_alphanumeric_send_without_a_required_field_is_refused(server: Server, make_profile, missing: str) -> None:  # noqa: ANN001
     profile = make_profile()
     body = {"from": "Acme", "to": german_mobile(), "text": "x", "messaging_profile_id": profile.id}
     del body[missing]
@@ -427,9 +399,7 @@ def test_deleting_a_profile_deletes_its_sender_ids(client: telnyx.Telnyx, make_p
 @pytest.fixture(scope="module")
 def short_code(server: Server) -> dict[str, Any]:
     """One short code on its own profile, shared by the short-code tests of this module."""
-    profile = (
-        server.client().messaging_profiles.create(name=unique_name("sc"), whitelisted_destinations=["*"]).data
-    )
+    profile = server.client().messaging_profiles.create(name=unique_name("sc"), whitelisted_destinations=["*"]).data
     assert profile is not None
     code = str(_rng.randint(100_000, 999_999))
     created = server.cli_json("numbers", "add", code, "--type", "short-code", "--profile", profile.id)
@@ -508,9 +478,7 @@ def test_number_pool_on_a_profile_without_pool_is_refused(client: telnyx.Telnyx,
 
 
 def test_number_pool_with_no_numbers_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
-    profile = make_profile(
-        number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False}
-    )
+    profile = make_profile(number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False})
 
     with pytest.raises(telnyx.BadRequestError) as caught:
         client.messages.send_number_pool(messaging_profile_id=profile.id, to=new_handset(), text="pool")
@@ -518,9 +486,7 @@ def test_number_pool_with_no_numbers_is_refused(client: telnyx.Telnyx, make_prof
     assert_error(caught.value, status=400, code="40321")
 
 
-def test_toll_free_weight_zero_always_picks_a_long_code(
-    client: telnyx.Telnyx, make_profile, order_numbers
-) -> None:  # noqa: ANN001
+def test_toll_free_weight_zero_always_picks_a_long_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
     long_code, toll_free = new_long_code(), [new_toll_free(), new_toll_free()]
     profile = _pool_profile(
         make_profile, order_numbers, [long_code, *toll_free], long_code_weight=1, toll_free_weight=0
@@ -531,9 +497,7 @@ def test_toll_free_weight_zero_always_picks_a_long_code(
     assert chosen == [long_code] * 6
 
 
-def test_long_code_weight_zero_always_picks_toll_free(
-    client: telnyx.Telnyx, make_profile, order_numbers
-) -> None:  # noqa: ANN001
+def test_long_code_weight_zero_always_picks_toll_free(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
     long_codes, toll_free = [new_long_code(), new_long_code()], new_toll_free()
     profile = _pool_profile(
         make_profile, order_numbers, [*long_codes, toll_free], long_code_weight=0, toll_free_weight=1
@@ -567,9 +531,7 @@ def test_sticky_sender_applies_to_post_messages_without_from(
 
     first = _pool_senders(client, profile.id, [recipient])[0]
     again = [
-        client.messages.send(
-            to=recipient, text="sticky", messaging_profile_id=profile.id
-        ).data.from_.phone_number  # type: ignore[union-attr]
+        client.messages.send(to=recipient, text="sticky", messaging_profile_id=profile.id).data.from_.phone_number  # type: ignore[union-attr]
         for _ in range(5)
     ]
 
@@ -599,9 +561,7 @@ def test_skip_unhealthy_avoids_a_number_whose_messages_fail(
     order_numbers,  # noqa: ANN001
 ) -> None:
     failing, healthy = new_long_code(), new_long_code()
-    profile = _pool_profile(
-        make_profile, order_numbers, [failing, healthy], toll_free_weight=0, skip_unhealthy=True
-    )
+    profile = _pool_profile(make_profile, order_numbers, [failing, healthy], toll_free_weight=0, skip_unhealthy=True)
     doomed = [
         client.messages.send(from_=failing, to="+15005550001", text="will fail").data.id  # type: ignore[union-attr]
         for _ in range(3)
@@ -632,9 +592,7 @@ def test_number_health_reports_what_skip_unhealthy_acts_on(client: telnyx.Telnyx
     assert health.success_ratio < 0.25
 
 
-def test_geomatch_prefers_the_recipients_area_code(
-    client: telnyx.Telnyx, make_profile, order_numbers
-) -> None:  # noqa: ANN001
+def test_geomatch_prefers_the_recipients_area_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
     chicago, san_francisco, new_york = nanp("312"), nanp("415"), nanp("646")
     profile = _pool_profile(
         make_profile,
@@ -662,9 +620,7 @@ def test_group_mms_to_eight_recipients(client: telnyx.Telnyx, sender) -> None:  
     profile, number = sender()
     recipients = [new_handset() for _ in range(8)]
 
-    group = client.messages.send_group_mms(
-        from_=number, to=recipients, text="Hello group", subject="Party"
-    ).data
+    group = client.messages.send_group_mms(from_=number, to=recipients, text="Hello group", subject="Party").data
 
     assert group is not None and group.id is not None
     assert UUID.match(group.id)
@@ -689,9 +645,7 @@ def test_group_mms_to_eight_recipients(client: telnyx.Telnyx, sender) -> None:  
         assert client.messages.retrieve(child.id).data.id == child.id  # type: ignore[arg-type,union-attr]
 
     def all_delivered() -> bool:
-        return all(
-            c.to[0].status == "delivered" for c in client.messages.retrieve_group_messages(group.id).data
-        )  # type: ignore[index,union-attr]
+        return all(c.to[0].status == "delivered" for c in client.messages.retrieve_group_messages(group.id).data)  # type: ignore[index,union-attr]
 
     eventually(all_delivered, timeout=30, message="not every group member got the message")
 
@@ -883,12 +837,7 @@ def _png() -> bytes:
 
     header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)  # 2x2 RGB
     pixels = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(pixels))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
 
 
 PNG = _png()

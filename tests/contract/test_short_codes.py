@@ -25,9 +25,7 @@ def test_retrieve_a_short_code(client: telnyx.Telnyx, make_profile, add_short_co
     assert code.created_at is not None and code.updated_at is not None
 
 
-def test_unassigned_short_code_reports_null_profile(
-    client: telnyx.Telnyx, server: Server, add_short_code
-) -> None:  # noqa: ANN001
+def test_unassigned_short_code_reports_null_profile(client: telnyx.Telnyx, server: Server, add_short_code) -> None:  # noqa: ANN001
     added = add_short_code()
 
     raw = server.http().get(f"/v2/short_codes/{added['id']}").json()["data"]
@@ -75,9 +73,7 @@ def test_list_pages(client: telnyx.Telnyx, make_profile, add_short_code) -> None
     assert walked == added
 
 
-def test_update_moves_a_short_code_between_profiles(
-    client: telnyx.Telnyx, make_profile, add_short_code
-) -> None:  # noqa: ANN001
+def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
     old, new = make_profile(), make_profile()
     added = add_short_code(old.id)
 
@@ -109,9 +105,7 @@ def test_update_replaces_tags(client: telnyx.Telnyx, make_profile, add_short_cod
     profile = make_profile()
     added = add_short_code(profile.id)
 
-    tagged = client.short_codes.update(
-        added["id"], messaging_profile_id=profile.id, tags=["promo", "q3"]
-    ).data
+    tagged = client.short_codes.update(added["id"], messaging_profile_id=profile.id, tags=["promo", "q3"]).data
     retagged = client.short_codes.update(added["id"], messaging_profile_id=profile.id, tags=["q4"]).data
 
     assert tagged.tags == ["promo", "q3"]

@@ -21,9 +21,7 @@ _rng = random.SystemRandom()
 @pytest.fixture(scope="module")
 def whatsapp_sender(server: Server) -> dict[str, str]:
     """A WhatsApp-enabled long code on its own profile (added with `heliograph numbers add --whatsapp`)."""
-    profile = (
-        server.client().messaging_profiles.create(name=unique_name("wa"), whitelisted_destinations=["*"]).data
-    )
+    profile = server.client().messaging_profiles.create(name=unique_name("wa"), whitelisted_destinations=["*"]).data
     assert profile is not None
     number = f"+1773{_rng.randint(2, 9)}{_rng.randint(0, 999_999):06d}"
     created = server.cli_json("numbers", "add", number, "--profile", profile.id, "--whatsapp")
@@ -31,9 +29,7 @@ def whatsapp_sender(server: Server) -> dict[str, str]:
     return {"number": number, "profile_id": profile.id}
 
 
-def _send(
-    client: telnyx.Telnyx, sender: dict[str, str], content: dict[str, Any], to: str | None = None
-) -> Any:
+def _send(client: telnyx.Telnyx, sender: dict[str, str], content: dict[str, Any], to: str | None = None) -> Any:
     message = client.messages.whatsapp(
         from_=sender["number"],
         to=to or new_handset(),
@@ -84,9 +80,7 @@ def test_image_by_link(client: telnyx.Telnyx, server: Server, whatsapp_sender: d
     assert (message.body.image.link, message.body.image.caption) == ("https://example.com/cat.jpg", "A cat")
 
 
-def test_template_by_name_and_language(
-    client: telnyx.Telnyx, server: Server, whatsapp_sender: dict[str, str]
-) -> None:
+def test_template_by_name_and_language(client: telnyx.Telnyx, server: Server, whatsapp_sender: dict[str, str]) -> None:
     content = {
         "type": "template",
         "template": {

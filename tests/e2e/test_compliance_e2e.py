@@ -44,9 +44,7 @@ BASTA_TEXT = "Sei stato cancellato: non riceverai altri messaggi da Acme."
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """This module's own server (its own data directory), with a short simulator receipt delay."""
-    srv = Server(
-        tmp_path_factory.mktemp("compliance"), env={"HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "20"}
-    ).start()
+    srv = Server(tmp_path_factory.mktemp("compliance"), env={"HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "20"}).start()
     yield srv
     srv.stop()
 
@@ -123,9 +121,7 @@ def message_count(server: Server, **where: str) -> int:
     db = server.data_dir / "heliograph.db"
     clause = " AND ".join(f"{column} = ?" for column in where)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return conn.execute(
-            f"SELECT count(*) FROM messages WHERE {clause}", tuple(where.values())
-        ).fetchone()[0]  # noqa: S608
+        return conn.execute(f"SELECT count(*) FROM messages WHERE {clause}", tuple(where.values())).fetchone()[0]  # noqa: S608
 
 
 # --- inbound ----------------------------------------------------------------------------------------
@@ -369,17 +365,12 @@ def test_opted_out_recipient_cannot_be_scheduled(
     phone = handset()
     stop = inbound(server, phone, number, "UNSUBSCRIBE")
     assert stop.status_code == 200, stop.text
-    assert (
-        received(receiver, verify, stop.json()["data"]["id"])["data"]["payload"]["autoresponse_type"]
-        == "STOP"
-    )
+    assert received(receiver, verify, stop.json()["data"]["id"])["data"]["payload"]["autoresponse_type"] == "STOP"
 
     send_at = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
     with server.http() as http:
         for path in ("/v2/messages", "/v2/messages/schedule"):
-            response = http.post(
-                path, json={"from": number, "to": phone, "text": "Later", "send_at": send_at}
-            )
+            response = http.post(path, json={"from": number, "to": phone, "text": "Later", "send_at": send_at})
             assert response.status_code == 400, (path, response.text)
             assert response.json()["errors"][0]["code"] == "40300"
         # the same request to someone who did not opt out is scheduled
@@ -529,14 +520,10 @@ def test_shortener_domain_must_be_listed(server: Server) -> None:
         assert created.json()["errors"][0]["code"] == "40327"
 
         profile = new_profile(server)
-        patched = http.patch(
-            f"/v2/messaging_profiles/{profile['id']}", json={"url_shortener_settings": settings}
-        )
+        patched = http.patch(f"/v2/messaging_profiles/{profile['id']}", json={"url_shortener_settings": settings})
         assert patched.status_code == 422, patched.text
         assert patched.json()["errors"][0]["code"] == "40327"
-        assert (
-            ok(http.get(f"/v2/messaging_profiles/{profile['id']}"))["data"]["url_shortener_settings"] is None
-        )
+        assert ok(http.get(f"/v2/messaging_profiles/{profile['id']}"))["data"]["url_shortener_settings"] is None
 
 
 # --- on-net delivery ------------------------------------------------------------------------------------
@@ -562,9 +549,7 @@ def test_on_net_message_is_delivered_and_received(server: Server, verify: Verifi
         assert final["data"]["payload"]["to"][0]["status"] == "delivered"
 
         def arrived() -> list[Received]:
-            return [
-                r for r in receiver_hooks.events() if r.json()["data"]["event_type"] == "message.received"
-            ]
+            return [r for r in receiver_hooks.events() if r.json()["data"]["event_type"] == "message.received"]
 
         [raw_in] = eventually(arrived, message="the toll-free number's profile got no message.received")
         body = verify(raw_in)
@@ -589,15 +574,9 @@ def test_auto_reply_follows_the_sender_country(
     """A config for the sender's country wins over one for "*"; a config for another country never applies."""
     profile_id, number = hooked
     configs = server.client(strict=True).messaging_profiles.autoresp_configs
-    configs.create(
-        profile_id, op="info", keywords=["HELP"], country_code="US", resp_text="US help: call 312 555 0100."
-    )
-    configs.create(
-        profile_id, op="info", keywords=["HELP"], country_code="*", resp_text="Help for everyone else."
-    )
-    configs.create(
-        profile_id, op="stop", keywords=["ARRETEZ"], country_code="FR", resp_text="Vous etes desabonne."
-    )
+    configs.create(profile_id, op="info", keywords=["HELP"], country_code="US", resp_text="US help: call 312 555 0100.")
+    configs.create(profile_id, op="info", keywords=["HELP"], country_code="*", resp_text="Help for everyone else.")
+    configs.create(profile_id, op="stop", keywords=["ARRETEZ"], country_code="FR", resp_text="Vous etes desabonne.")
     american, british = handset(), gb_mobile()
 
     for phone, text in ((american, "HELP"), (british, "HELP"), (american, "ARRETEZ")):

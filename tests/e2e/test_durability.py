@@ -44,24 +44,18 @@ def _all_terminal(server: Server, ids: list[str], timeout: float = 60) -> dict[s
         def check() -> bool:
             for message_id in ids:
                 if statuses.get(message_id) not in TERMINAL:
-                    statuses[message_id] = ok(http.get(f"/v2/messages/{message_id}"))["data"]["to"][0][
-                        "status"
-                    ]
+                    statuses[message_id] = ok(http.get(f"/v2/messages/{message_id}"))["data"]["to"][0]["status"]
             return all(s in TERMINAL for s in statuses.values())
 
         try:
             eventually(check, timeout=timeout, interval=0.2)
         except AssertionError:
             stuck = Counter(s for s in statuses.values() if s not in TERMINAL)
-            raise AssertionError(
-                f"{sum(stuck.values())} of {len(ids)} messages not terminal: {dict(stuck)}"
-            ) from None
+            raise AssertionError(f"{sum(stuck.values())} of {len(ids)} messages not terminal: {dict(stuck)}") from None
     return statuses
 
 
-def _owed_webhooks_arrive(
-    hooks: WebhookReceiver, verify: Verifier, ids: list[str], timeout: float = 60
-) -> None:
+def _owed_webhooks_arrive(hooks: WebhookReceiver, verify: Verifier, ids: list[str], timeout: float = 60) -> None:
     """message.sent and message.finalized for every id, at least once each; one event id per pair."""
     wanted = set(ids)
 
@@ -97,9 +91,7 @@ def _setup(srv: Server, hooks: WebhookReceiver) -> str:
 def _send_many(srv: Server, sender: str, count: int) -> list[str]:
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     with (
-        httpx.Client(
-            base_url=srv.url, headers={"Authorization": f"Bearer {srv.api_key}"}, limits=limits
-        ) as http,
+        httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {srv.api_key}"}, limits=limits) as http,
         ThreadPoolExecutor(32) as pool,
     ):
         return list(pool.map(lambda i: _send_one(http, sender, i), range(count)))

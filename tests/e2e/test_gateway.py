@@ -14,7 +14,6 @@ import sys
 
 import httpx
 import pytest
-
 from support import Server, WebhookReceiver, eventually
 
 DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
@@ -63,7 +62,8 @@ def gateway(tmp_path):
     _reset_schema()
     account = _create_account(tmp_path)
     servers = [
-        Server(tmp_path / f"gw{i}", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start() for i in range(2)
+        Server(tmp_path / f"gw{i}", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start()
+        for i in range(2)
     ]
     yield account, servers
     for server in servers:
@@ -72,7 +72,9 @@ def gateway(tmp_path):
 
 def _setup_numbers(http: httpx.Client, profile_id: str, webhook_url: str) -> str:
     number = "+13125550150"
-    order = http.post("/v2/number_orders", json={"phone_numbers": [{"phone_number": number}], "messaging_profile_id": profile_id})
+    order = http.post(
+        "/v2/number_orders", json={"phone_numbers": [{"phone_number": number}], "messaging_profile_id": profile_id}
+    )
     assert order.status_code == 200, order.text
     patch = http.patch(f"/v2/messaging_profiles/{profile_id}", json={"webhook_url": webhook_url})
     assert patch.status_code == 200, patch.text
@@ -86,12 +88,16 @@ def test_two_processes_share_the_work_and_every_message_finishes(gateway):
         number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
         ids = []
         for i in range(60):
-            reply = clients[i % 2].post("/v2/messages", json={"from": number, "to": f"+1312555{1000 + i}", "text": f"m{i}"})
+            reply = clients[i % 2].post(
+                "/v2/messages", json={"from": number, "to": f"+1312555{1000 + i}", "text": f"m{i}"}
+            )
             assert reply.status_code == 200, reply.text
             ids.append(reply.json()["data"]["id"])
 
         def all_delivered() -> bool:
-            return all(clients[0].get(f"/v2/messages/{i}").json()["data"]["to"][0]["status"] == "delivered" for i in ids)
+            return all(
+                clients[0].get(f"/v2/messages/{i}").json()["data"]["to"][0]["status"] == "delivered" for i in ids
+            )
 
         eventually(all_delivered, timeout=60)
         eventually(lambda: all(receiver.events_for(i, "message.finalized") for i in ids), timeout=60)
@@ -107,7 +113,9 @@ def test_a_killed_process_leaves_no_message_behind(gateway):
     with WebhookReceiver() as receiver:
         number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
         ids = [
-            clients[0].post("/v2/messages", json={"from": number, "to": f"+1312555{2000 + i}", "text": "x"}).json()["data"]["id"]
+            clients[0]
+            .post("/v2/messages", json={"from": number, "to": f"+1312555{2000 + i}", "text": "x"})
+            .json()["data"]["id"]
             for i in range(40)
         ]
         first.kill()

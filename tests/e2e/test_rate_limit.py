@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 import telnyx
-
 from support import Server
 
 pytestmark = pytest.mark.e2e
 
 
 def test_requests_over_the_limit_get_429_with_retry_after(tmp_path):
-    server = Server(tmp_path, env={"HELIOGRAPH_RATE_LIMIT_PER_SECOND": "0.02", "HELIOGRAPH_RATE_LIMIT_BURST": "3"}).start()
+    server = Server(
+        tmp_path, env={"HELIOGRAPH_RATE_LIMIT_PER_SECOND": "0.02", "HELIOGRAPH_RATE_LIMIT_BURST": "3"}
+    ).start()
     try:
         http = server.http()
         answers = [http.get(f"/v2/messaging_profiles/{server.profile_id}") for _ in range(3)]

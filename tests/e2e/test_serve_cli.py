@@ -75,9 +75,7 @@ def test_a_number_added_on_the_command_line_sends_once_assigned(fresh: Server) -
     assert added["messaging_profile_id"] is None
 
     with fresh.http() as http:
-        unassigned = http.post(
-            "/v2/messages", json={"from": number, "to": fresh_number(), "text": "too early"}
-        )
+        unassigned = http.post("/v2/messages", json={"from": number, "to": fresh_number(), "text": "too early"})
         assert unassigned.status_code == 400, unassigned.text
         assert str(unassigned.json()["errors"][0]["code"]) == "40305"
 

@@ -62,9 +62,7 @@ def test_retries_until_the_receiver_answers_2xx(srv: Server, sender: str) -> Non
     with WebhookReceiver(script) as hooks:
         script.attach(hooks)
         verify = Verifier(srv)
-        msg = send(
-            srv, from_=sender, to=fresh_number(), text="third time lucky", webhook_url=hooks.url("/flaky")
-        )
+        msg = send(srv, from_=sender, to=fresh_number(), text="third time lucky", webhook_url=hooks.url("/flaky"))
         for event_type in ("message.sent", "message.finalized"):
             tries = _attempts(hooks, msg["id"], event_type, 3)
             assert [b["meta"]["attempt"] for _, b in tries] == [1, 2, 3]
@@ -125,9 +123,7 @@ def test_gives_up_after_six_attempts_without_a_long_tail(srv: Server, sender: st
             assert [r.path for r, _ in tries] == ["/dead"] * 3 + ["/dead-too"] * 3
             assert [b["meta"]["attempt"] for _, b in tries] == [1, 2, 3, 4, 5, 6]
         # a 7th attempt would come within the 2 s backoff of the Telnyx phase; look a while longer
-        stays(
-            lambda: len(events_of(hooks, msg["id"])) == 12, seconds=3.5, message="attempted after giving up"
-        )
+        stays(lambda: len(events_of(hooks, msg["id"])) == 12, seconds=3.5, message="attempted after giving up")
 
 
 def test_a_hanging_receiver_does_not_hold_up_other_webhooks(srv: Server, sender: str) -> None:
@@ -148,9 +144,7 @@ def test_a_hanging_receiver_does_not_hold_up_other_webhooks(srv: Server, sender:
     ):
         verify = Verifier(srv)
         for _ in range(5):  # ten events, each holding a connection open until the server gives up on it
-            send(
-                srv, from_=sender, to=fresh_number(), text="into the tarpit", webhook_url=tarpit.url("/hang")
-            )
+            send(srv, from_=sender, to=fresh_number(), text="into the tarpit", webhook_url=tarpit.url("/hang"))
         eventually(lambda: len(hung_at) >= 5, message="the tarpit never got its POSTs")
         sending_at = time.monotonic()
         newest_hang = max(hung_at)

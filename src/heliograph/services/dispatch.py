@@ -133,11 +133,11 @@ async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], failed: list
     for row, error in failed:
         change = _final(row, "sending_failed", done, [error])
         changes.append(change)
-        updated.append({**row, **change})
+        updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
     for row, result in zip(ready, results, strict=True):
         change = _after_submit(row, result, now, done)
         changes.append(change)
-        updated.append({**row, **change})
+        updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
     if changes:
         await _commit_changes(ctx, updated, changes)
 
@@ -182,7 +182,18 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) ->
 
 
 async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) -> None:
+    """Record what happened to claimed messages — only those this worker still holds: a message whose
+    lease ran out meanwhile may have been retaken (and finished) by another worker."""
     async with ctx.db.transaction() as conn:
+        held = await claims.still_held(conn, {m["id"]: m["_claimed_lease"] for m in updated})
+        kept = [(m, c) for m, c in zip(updated, changes, strict=True) if m["id"] in held]
+        if len(kept) < len(updated):
+            logger.warning(
+                "lost the lease on some messages; another worker has them", extra={"count": len(updated) - len(kept)}
+            )
+        updated, changes = [m for m, _ in kept], [c for _, c in kept]
+        if not updated:
+            return
         profiles = await accounts.profiles_by_ids(conn, {m["messaging_profile_id"] for m in updated})
         await store.update_many(conn, [{k: c[k] for k in ("id", *_CHANGE_KEYS)} for c in changes])
         events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]

@@ -88,3 +88,15 @@ async def release_event_leases(conn: AsyncConnection, now: int) -> int:
         update(webhook_events).where(webhook_events.c.lease_until.is_not(None)).values(lease_until=now - 1)
     )
     return result.rowcount or 0
+
+
+async def still_held(conn: AsyncConnection, leases: dict[str, int]) -> set[str]:
+    """Which of these messages are still `sending` under the lease this worker was given."""
+    if not leases:
+        return set()
+    query = select(messages.c.id, messages.c.lease_until).where(
+        messages.c.id.in_(list(leases)), messages.c.status == "sending"
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {mid for mid, lease in (await conn.execute(query)).all() if lease == leases[mid]}
