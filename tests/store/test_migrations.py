@@ -24,8 +24,8 @@ async def test_first_release_database_keeps_its_rows(tmp_path):
     async with db.transaction() as conn:
         await conn.execute(
             text(
-                "INSERT INTO organizations (id, name, signing_seed, public_key, messaging_enabled, is_sandbox, created_at) "
-                "VALUES ('org', 'Old', 'seed', 'key', 1, 1, 1)"
+                "INSERT INTO organizations (id, name, signing_seed, public_key, messaging_enabled, is_sandbox, "
+                "created_at) VALUES ('org', 'Old', 'seed', 'key', 1, 1, 1)"
             )
         )
     await upgrade(db)
