@@ -35,3 +35,10 @@ def parse_iso(text: str) -> int:
     dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz)
     micro = int((frac or "0")[:6].ljust(6, "0"))
     return int(dt.timestamp()) * 1_000_000 + micro
+
+
+def parse_upper_bound(text: str) -> int:
+    """An inclusive upper bound ("lte"): times are shown to the millisecond but stored to the
+    microsecond, so a bound copied from a response must still include the record it came from."""
+    value = parse_iso(text)
+    return value + (999 - value % 1000)

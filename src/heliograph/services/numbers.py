@@ -280,3 +280,36 @@ async def update_short_code(ctx: Context, org_id: str, short_code_id: str, value
         await store.update_short_code(conn, short_code_id, changes)
         row.update(changes)
     return row
+
+
+HEALTH_WINDOW_DAYS = 30
+
+
+async def health(ctx: Context, numbers: list[str]) -> dict[str, Row]:
+    """NumberHealthMetrics per number over the last 30 days: what `skip_unhealthy` judges by.
+
+    message_count = finished outbound + received inbound; success_ratio = delivered ÷ finished outbound
+    (1.0 with none); inbound_outbound_ratio = received ÷ finished outbound; spam_ratio is always 0 (the
+    sandbox does not simulate spam blocking)."""
+    from heliograph.store import messages as message_store
+
+    since = ctx.now() - HEALTH_WINDOW_DAYS * 86400 * 1_000_000
+    async with ctx.db.read() as conn:
+        counts = await message_store.number_health(conn, numbers, since)
+    out = {}
+    for number, c in counts.items():
+        finished, delivered, received = c["finished"], c["delivered"], c["received"]
+        out[number] = {
+            "message_count": finished + received,
+            "inbound_outbound_ratio": round(received / finished, 4) if finished else 0.0,
+            "success_ratio": round(delivered / finished, 4) if finished else 1.0,
+            "spam_ratio": 0.0,
+        }
+    return out
+
+
+async def views_with_health(ctx: Context, rows: list[Row]) -> list[dict]:
+    from heliograph.services import views
+
+    healths = await health(ctx, [r["phone_number"] for r in rows])
+    return [views.phone_number(r, healths.get(r["phone_number"])) for r in rows]

@@ -143,8 +143,8 @@ NEW_NUMBER_HEALTH = {
 }
 
 
-def phone_number(row: Row) -> dict[str, Any]:
-    """PhoneNumberWithMessagingSettings."""
+def phone_number(row: Row, health: dict[str, Any] | None = None) -> dict[str, Any]:
+    """PhoneNumberWithMessagingSettings; `health` from services.numbers.health (new-number values without)."""
     return {
         "record_type": "messaging_settings",
         "id": row["id"],
@@ -156,7 +156,7 @@ def phone_number(row: Row) -> dict[str, Any]:
         "type": row["type"],
         "country_code": row["country_code"],
         "features": _FEATURES.get(row["type"], _FEATURES["longcode"]),
-        "health": dict(NEW_NUMBER_HEALTH),
+        "health": dict(health or NEW_NUMBER_HEALTH),
         "organization_id": row["organization_id"],
         "tags": row["tags"] or [],
         "created_at": iso(row["created_at"]),

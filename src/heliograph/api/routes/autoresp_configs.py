@@ -13,7 +13,7 @@ from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import is_uuid
-from heliograph.domain.times import parse_iso
+from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import compliance
 from heliograph.store.tables import autoresp_configs
 
@@ -48,7 +48,7 @@ async def list_configs(profile_id: str, request: Request) -> Response:
             name = f"{column}[{op}]"
             if q.get(name):
                 try:
-                    when = parse_iso(q[name])
+                    when = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
                 except ValueError:
                     raise ValidationFailed(
                         f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name

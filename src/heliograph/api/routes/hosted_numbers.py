@@ -36,15 +36,14 @@ async def list_hosted(request: Request) -> Response:
         offset=page.offset,
         limit=page.size,
     )
-    return json_response(page.body([views.phone_number(r) for r in rows], total))
+    return json_response(page.body(await numbers.views_with_health(ctx, rows), total))
 
 
 @router.get("/messaging_hosted_numbers/{number_id}", summary="Retrieve a messaging hosted number")
 async def retrieve_hosted(number_id: str, request: Request) -> Response:
-    row = await numbers.get_number(
-        request.app.state.heliograph.ctx, caller_of(request).organization_id, number_id, hosted=True
-    )
-    return json_response({"data": views.phone_number(row)})
+    ctx = request.app.state.heliograph.ctx
+    row = await numbers.get_number(ctx, caller_of(request).organization_id, number_id, hosted=True)
+    return json_response({"data": (await numbers.views_with_health(ctx, [row]))[0]})
 
 
 @router.patch("/messaging_hosted_numbers/{number_id}", summary="Update a messaging hosted number")
@@ -54,7 +53,7 @@ async def update_hosted(number_id: str, request: Request) -> Response:
     org_id = caller_of(request).organization_id
     await numbers.get_number(ctx, org_id, number_id, hosted=True)
     row = await numbers.update_number(ctx, org_id, number_id, body.model_dump(exclude_unset=True))
-    return json_response({"data": views.phone_number(row)})
+    return json_response({"data": (await numbers.views_with_health(ctx, [row]))[0]})
 
 
 @router.delete("/messaging_hosted_numbers/{number_id}", summary="Delete a messaging hosted number")

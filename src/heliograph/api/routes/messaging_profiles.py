@@ -10,7 +10,7 @@ from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.schemas.profiles import ProfileCreate, ProfileUpdate, values
 from heliograph.api.validation import json_object, validate_with_hints
-from heliograph.services import profiles, views
+from heliograph.services import numbers, profiles, views
 
 router = APIRouter()
 
@@ -72,7 +72,7 @@ async def profile_phone_numbers(profile_id: str, request: Request) -> Response:
     rows, total = await profiles.profile_numbers(
         ctx, caller_of(request).organization_id, profile_id, page.offset, page.size
     )
-    return json_response(page.body([views.phone_number(r) for r in rows], total))
+    return json_response(page.body(await numbers.views_with_health(ctx, rows), total))
 
 
 @router.get("/messaging_profiles/{profile_id}/short_codes", summary="List a profile's short codes")

@@ -9,7 +9,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.domain.errors import ValidationFailed
-from heliograph.domain.times import parse_iso
+from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import compliance
 from heliograph.store.tables import opt_outs
 
@@ -29,7 +29,7 @@ async def list_optouts(request: Request) -> Response:
     for name, op in (("created_at[gte]", "gte"), ("created_at[lte]", "lte")):
         if q.get(name):
             try:
-                when = parse_iso(q[name])
+                when = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
             except ValueError:
                 raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
             filters.append(opt_outs.c.created_at >= when if op == "gte" else opt_outs.c.created_at <= when)

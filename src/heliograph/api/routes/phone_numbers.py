@@ -13,7 +13,7 @@ from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
 from heliograph.domain.errors import ValidationFailed
-from heliograph.services import numbers, views
+from heliograph.services import numbers
 
 router = APIRouter()
 
@@ -57,14 +57,14 @@ async def list_numbers(request: Request) -> Response:
         offset=page.offset,
         limit=page.size,
     )
-    return json_response(page.body([views.phone_number(r) for r in rows], total))
+    return json_response(page.body(await numbers.views_with_health(ctx, rows), total))
 
 
 @router.get("/phone_numbers/{number_id}/messaging", summary="Retrieve a phone number's messaging settings")
 async def retrieve_number(number_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     row = await numbers.get_number(ctx, caller_of(request).organization_id, number_id)
-    return json_response({"data": views.phone_number(row)})
+    return json_response({"data": (await numbers.views_with_health(ctx, [row]))[0]})
 
 
 @router.patch("/phone_numbers/{number_id}/messaging", summary="Update a phone number's messaging settings")
@@ -74,4 +74,4 @@ async def update_number(number_id: str, request: Request) -> Response:
     row = await numbers.update_number(
         ctx, caller_of(request).organization_id, number_id, body.model_dump(exclude_unset=True)
     )
-    return json_response({"data": views.phone_number(row)})
+    return json_response({"data": (await numbers.views_with_health(ctx, [row]))[0]})

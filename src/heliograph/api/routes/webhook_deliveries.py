@@ -11,7 +11,7 @@ from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import is_uuid
-from heliograph.domain.times import parse_iso
+from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import webhook_deliveries
 from heliograph.store.tables import webhook_attempts, webhook_events
 
@@ -23,7 +23,7 @@ def _time(q, name: str) -> int | None:  # noqa: ANN001
     if not raw:
         return None
     try:
-        return parse_iso(raw)
+        return parse_upper_bound(raw) if name.endswith("[lte]") else parse_iso(raw)
     except ValueError:
         raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
 
