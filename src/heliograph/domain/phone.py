@@ -30,18 +30,12 @@ class NumberInfo:
     line_type: str  # one of the SDK's line_type enum values
     carrier: str
     toll_free: bool
+    possible: bool = True  # a length and prefix that numbers of its country can have
 
 
 def is_e164(value: str) -> bool:
-    return bool(E164.match(value)) and _possible(value)
-
-
-@lru_cache(maxsize=65536)
-def _possible(value: str) -> bool:
-    try:
-        return phonenumbers.is_possible_number(phonenumbers.parse(value, None))
-    except phonenumbers.NumberParseException:
-        return False
+    # one parse serves both this check and the lookup that follows it on the send path
+    return bool(E164.match(value)) and lookup(value).possible
 
 
 def is_short_code(value: str) -> bool:
@@ -56,7 +50,7 @@ def lookup(e164: str) -> NumberInfo:
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return NumberInfo(e164, "", "", "", False)
+        return NumberInfo(e164, "", "", "", False, possible=False)
     region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
         parsed.country_code
     )
@@ -69,6 +63,7 @@ def lookup(e164: str) -> NumberInfo:
         line_type=_LINE_TYPES.get(kind, ""),
         carrier=carrier_names.name_for_number(parsed, "en") or "",
         toll_free=kind == PhoneNumberType.TOLL_FREE,
+        possible=phonenumbers.is_possible_number(parsed),
     )
 
 
