@@ -6,11 +6,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from heliograph.api.auth import caller_of
-from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
-from heliograph.api.routes.phone_numbers import NumberUpdate
+from heliograph.api.routes.phone_numbers import NumberUpdate, list_numbers_page
 from heliograph.api.validation import json_object, validate
-from heliograph.domain.errors import ValidationFailed
 from heliograph.services import numbers, views
 
 router = APIRouter()
@@ -18,25 +16,7 @@ router = APIRouter()
 
 @router.get("/messaging_hosted_numbers", summary="List messaging hosted numbers")
 async def list_hosted(request: Request) -> Response:
-    ctx = request.app.state.heliograph.ctx
-    page = page_of(request)
-    q = request.query_params
-    sort = q.get("sort[phone_number]")
-    if sort is not None and sort not in ("asc", "desc"):
-        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
-    exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
-    rows, total = await numbers.list_numbers(
-        ctx,
-        caller_of(request).organization_id,
-        profile_id=q.get("filter[messaging_profile_id]"),
-        phone_numbers_in=[p.strip() for p in exact.split(",")] if exact else None,
-        contains=q.get("filter[phone_number][contains]"),
-        hosted=True,
-        sort_desc=None if sort is None else sort == "desc",
-        offset=page.offset,
-        limit=page.size,
-    )
-    return json_response(page.body(await numbers.views_with_health(ctx, rows), total))
+    return await list_numbers_page(request, hosted=True)
 
 
 @router.get("/messaging_hosted_numbers/{number_id}", summary="Retrieve a messaging hosted number")

@@ -27,8 +27,8 @@ class NumberUpdate(BaseModel):
     tags: Annotated[list[StrictStr], ...] | None = None
 
 
-@router.get("/phone_numbers/messaging", summary="List phone numbers with messaging settings")
-async def list_numbers(request: Request) -> Response:
+async def list_numbers_page(request: Request, *, hosted: bool | None) -> Response:
+    """The number listing shared by /phone_numbers/messaging and /messaging_hosted_numbers."""
     ctx = request.app.state.heliograph.ctx
     page = page_of(request)
     q = request.query_params
@@ -53,11 +53,17 @@ async def list_numbers(request: Request) -> Response:
         phone_numbers_in=[p.strip() for p in exact.split(",")] if exact else None,
         contains=q.get("filter[phone_number][contains]"),
         number_type=number_type,
+        hosted=hosted,
         sort_desc=None if sort is None else sort == "desc",
         offset=page.offset,
         limit=page.size,
     )
     return json_response(page.body(await numbers.views_with_health(ctx, rows), total))
+
+
+@router.get("/phone_numbers/messaging", summary="List phone numbers with messaging settings")
+async def list_numbers(request: Request) -> Response:
+    return await list_numbers_page(request, hosted=None)
 
 
 @router.get("/phone_numbers/{number_id}/messaging", summary="Retrieve a phone number's messaging settings")
