@@ -53,7 +53,11 @@ async def healthz(request: Request) -> Response:
 
 
 app = Starlette(
-    routes=[Route("/v2/messages", send, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+    routes=[
+        Route("/v2/messages", send, methods=["POST"]),
+        Route("/v2/messages/{kind}", send, methods=["POST"]),  # the mixed workload: number_pool, schedule
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
 )
 
 

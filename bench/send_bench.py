@@ -37,9 +37,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pyspy_summary  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -92,9 +94,7 @@ class Proc:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
             self.stop()
-            raise RuntimeError(
-                f"{self.name} did not finish within {timeout:.0f} s; log: {self.log_path}"
-            ) from None
+            raise RuntimeError(f"{self.name} did not finish within {timeout:.0f} s; log: {self.log_path}") from None
 
     def stop(self, grace: float = 15.0) -> int | None:
         if self.popen.poll() is None:
@@ -194,13 +194,43 @@ def _r(x: float | None, nd: int = 1) -> float | None:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def children_of(pid: int) -> list[int]:
+    """Live descendants of `pid` (from /proc/*/stat: ppid is field 4)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int(_stat_fields(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo and len(out) < 10_000:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a live process, from /proc/<pid>/stat."""
+    """User + system CPU time of a live process AND its descendants (`heliograph serve` runs its workers in
+    a child process): the process's own time, its reaped children's (cutime/cstime), and each live
+    descendant's own time. From /proc/<pid>/stat."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        fields = _stat_fields(pid)
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))
     except (OSError, IndexError, ValueError):
         return None
+    for child in children_of(pid):
+        try:
+            total += sum(int(x) for x in _stat_fields(child)[11:13])
+        except (OSError, IndexError, ValueError):
+            continue  # exited in between: its time moves to its parent's cutime once reaped
+    return total / _TICKS
 
 
 def system_busy_seconds() -> float | None:
@@ -239,15 +269,25 @@ class CpuWindow:
 
 
 def memory_kib(pid: int) -> dict[str, int]:
-    """VmHWM (peak RSS) and VmRSS of a live process, KiB."""
-    out: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                out[key] = int(value.split()[0])
-    except (OSError, ValueError):
-        pass
+    """VmHWM (peak RSS) and VmRSS of a live process, KiB; `children_VmHWM`: the sum over its live
+    descendants (the sandbox server's worker process)."""
+
+    def read(p: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmHWM", "VmRSS"):
+                    out[key] = int(value.split()[0])
+        except (OSError, ValueError):
+            pass
+        return out
+
+    out = read(pid)
+    children = [read(c) for c in children_of(pid)]
+    if children:
+        out["children"] = len(children)
+        out["children_VmHWM"] = sum(c.get("VmHWM", 0) for c in children)
     return out
 
 
@@ -286,10 +326,13 @@ def summarise_load(result: dict) -> dict:
         "late_starts": result["late_starts"],
         "max_start_lag_ms": result["max_start_lag_ms"],
         "loadgen_cpu_s": round(result.get("cpu_seconds") or 0, 2),
+        "paced_by_sender_mps": result.get("paced", 0),
+        "max_wait_seconds": result.get("max_wait_seconds", 0),
     }
 
 
-def ceiling_phase(args: argparse.Namespace, work: Path) -> dict:
+def ceiling_phase(args: argparse.Namespace, work: Path, **extra: Any) -> dict:
+    """`extra`: more load-generator flags (the mixed workload sends the same mix to the ceiling)."""
     port = free_port()
     app = Proc("ceiling", [PY, str(BENCH / "ceiling_app.py"), "--port", str(port)], work)
     try:
@@ -297,14 +340,16 @@ def ceiling_phase(args: argparse.Namespace, work: Path) -> dict:
         wait_for(lambda: healthy(url + "/healthz", app), 30, what="the ceiling app")
         status, body = http("POST", url + "/v2/messages", {"to": "+13125550123"})
         window = CpuWindow({"server": app.pid})
-        result = run_loadgen("ceiling", work, url, "closed", args)
+        result = run_loadgen("ceiling", work, url, "closed", args, **extra)
         cores = window.close({"loadgen": result.get("cpu_seconds", 0.0)})
+        server_cpu = _delta(window.cpu0["server"], cpu_seconds(app.pid))
     finally:
         app.stop()
         PROCS.remove(app)
     summary = summarise_load(result)
     summary["response_bytes"] = len(body)
     summary["cpu_cores_during_load"] = cores
+    summary["server_cpu_ms_per_msg"] = _per_msg(server_cpu, result["accepted"])
     return summary
 
 
@@ -327,6 +372,9 @@ class Heliograph:
                 "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": str(args.dlr_delay_ms),
             }
         )
+        if args.sender_mps > 0:  # measure the platform, not the per-number carrier throughput policy
+            for kind in ("LONG_CODE", "TOLL_FREE", "SHORT_CODE", "ALPHANUMERIC"):
+                self.env[f"HELIOGRAPH_MPS_{kind}"] = f"{args.sender_mps:g}"
         for item in args.server_env:
             key, _, value = item.partition("=")
             self.env[key] = value
@@ -338,9 +386,7 @@ class Heliograph:
         self.receiver = Proc(
             "receiver", [PY, str(BENCH / "webhook_receiver.py"), "--port", str(self.receiver_port)], self.work
         )
-        wait_for(
-            lambda: healthy(self.receiver_url + "/stats", self.receiver), 30, what="the webhook receiver"
-        )
+        wait_for(lambda: healthy(self.receiver_url + "/stats", self.receiver), 30, what="the webhook receiver")
         self.data_dir.mkdir(parents=True)
         argv = [PY, "-m", "heliograph", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         self.server = Proc("server", argv, self.work, env=self.env)
@@ -377,9 +423,7 @@ class Heliograph:
         """One message end to end before any load: proves the webhook path and warms the server up."""
         before = self.stats()["unique"]["message.finalized"]
         started = time.monotonic()
-        status, body = self.api(
-            "POST", "/v2/messages", {"from": self.sender, "to": "+13125550123", "text": "smoke"}
-        )
+        status, body = self.api("POST", "/v2/messages", {"from": self.sender, "to": "+13125550123", "text": "smoke"})
         if status != 200:
             raise RuntimeError(f"smoke send answered {status}: {body[:500]!r}")
         wait_for(
@@ -406,35 +450,40 @@ class Heliograph:
                     PROCS.remove(proc)
 
 
-def drain(hg: Heliograph, accepted_ids: set[str], baseline: dict, timeout: float) -> dict:
-    """Wait until every accepted id has message.sent and message.finalized, or until the timeout."""
+def drain(hg: Heliograph, accepted_ids: set[str], baseline: dict, args: argparse.Namespace) -> dict:
+    """Wait until every accepted id has message.sent and message.finalized. Gives up at the drain timeout,
+    or earlier when no webhook at all arrived for the stall timeout (what is missing then is not coming)."""
     expected_final = baseline["unique"]["message.finalized"] + len(accepted_ids)
     expected_sent = baseline["unique"]["message.sent"] + len(accepted_ids)
+    stall = max(args.stall_timeout, 5 * args.dlr_delay_ms / 1000)
     started = time.monotonic()
-    deadline = started + timeout
-    dump = None
+    deadline = started + args.drain_timeout
+    last_total, last_change = -1, started
     while True:
         stats = hg.stats()
-        counts_ok = (
-            stats["unique"]["message.finalized"] >= expected_final
-            and stats["unique"]["message.sent"] >= expected_sent
-        )
         now = time.monotonic()
-        if counts_ok or now >= deadline:
+        if stats["total"] != last_total:
+            last_total, last_change = stats["total"], now
+        counts_ok = (
+            stats["unique"]["message.finalized"] >= expected_final and stats["unique"]["message.sent"] >= expected_sent
+        )
+        ended_by = "timeout" if now >= deadline else "stalled" if now - last_change >= stall else None
+        if counts_ok or ended_by:
             dump = hg.dump()
-            missing = [
-                i
-                for i in accepted_ids
-                if i not in dump["first"]["message.finalized"] or i not in dump["first"]["message.sent"]
-            ]
-            if not missing or now >= deadline:
+            first = dump["first"]
+            missing = sum(
+                1 for i in accepted_ids if i not in first["message.finalized"] or i not in first["message.sent"]
+            )
+            if not missing or ended_by:
                 break
-            time.sleep(
-                1.0
-            )  # counts reached but some ids missing (stragglers of an earlier phase): keep going
+            time.sleep(0.5)  # counts reached, but some ids are missing (stragglers of an earlier phase)
             continue
         time.sleep(0.1)
-    return {"waited_s": round(time.monotonic() - started, 2), "timed_out": bool(missing), "dump": dump}
+    return {
+        "waited_s": round(time.monotonic() - started, 2),
+        "ended_by": "complete" if not missing else ended_by,
+        "dump": dump,
+    }
 
 
 def webhook_figures(load: dict, dump: dict, accepted: list[tuple[str, float, float]]) -> dict:
@@ -477,7 +526,7 @@ def webhook_figures(load: dict, dump: dict, accepted: list[tuple[str, float, flo
 def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str, **extra: Any) -> dict:
     baseline = hg.stats()
     profiler = None
-    if args.profile and mode == "closed":
+    if args.profile:
         profiler = start_profiler(hg, args, name)
     pids = {"server": hg.server.pid, "receiver": hg.receiver.pid}
     if profiler is not None:
@@ -488,20 +537,26 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     cpu_load = hg.cpu()
     mem_after_load = memory_kib(hg.server.pid)
     accepted = [tuple(s) for s in result["samples"]]
-    drained = drain(hg, {s[0] for s in accepted}, baseline, args.drain_timeout)
+    drained = drain(hg, {s[0] for s in accepted}, baseline, args)
     cpu1 = hg.cpu()
     figures = summarise_load(result)
     figures.update(webhook_figures(result, drained.pop("dump"), accepted))
     figures["drain_waited_s"] = drained["waited_s"]
-    figures["drain_timed_out"] = drained["timed_out"]
+    figures["drain_ended_by"] = drained["ended_by"]
     figures["server_rss_after_load_kib"] = mem_after_load.get("VmRSS")
     figures["cpu_cores_during_load"] = cores
     figures["server_cpu_s_drain"] = _delta(cpu_load["server"], cpu1["server"])
+    # CPU time is what the noise of other workloads on the machine distorts least
+    figures["server_cpu_ms_per_msg"] = _per_msg(_delta(window.cpu0["server"], cpu1["server"]), result["accepted"])
     if profiler is not None:
         figures["profile"] = finish_profiler(profiler)
     if mode == "open":
         figures["offered_per_s"] = extra.get("rate")
     return figures
+
+
+def _per_msg(cpu_s: float | None, count: int) -> float | None:
+    return None if cpu_s is None or not count else round(1000 * cpu_s / count, 3)
 
 
 def _delta(a: float | None, b: float | None) -> float | None:
@@ -521,7 +576,9 @@ def start_profiler(hg: Heliograph, args: argparse.Namespace, name: str) -> dict 
         return None
     out = hg.work / f"{name}.pyspy.txt"
     argv = [py_spy, "record", "-p", str(hg.server.pid), "-d", str(int(args.duration) + 1)]
-    argv += ["-r", str(args.profile_rate), "-f", "raw", "-o", str(out), "--nonblocking"]
+    argv += ["-r", str(args.profile_rate), "-f", "raw", "-o", str(out), "--threads", "--idle"]
+    # --native pauses the server for each sample (slower, but splits C time: GC, SQLite, busy sleeps)
+    argv += ["--native"] if args.profile_native else ["--nonblocking"]
     return {"proc": Proc(f"py-spy-{name}", argv, hg.work), "out": out, "name": name}
 
 
@@ -539,62 +596,7 @@ def finish_profiler(profiler: dict) -> dict:
     RESULTS.mkdir(exist_ok=True)
     kept = RESULTS / f"{STAMP}-{profiler['name']}.pyspy.txt"
     shutil.copy(out, kept)
-    return {"collapsed_stacks": str(kept.relative_to(BENCH.parent)), **summarise_stacks(out)}
-
-
-def summarise_stacks(path: Path, top: int = 25) -> dict:
-    """Self and inclusive sample shares per function from py-spy's collapsed ('raw') output."""
-    self_time: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    by_module: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
-        if not frames:
-            continue
-        self_time[_short(frames[-1])] += n
-        by_module[_module(frames[-1])] += n
-        for frame in {_short(f) for f in frames}:
-            inclusive[frame] += n
-
-    def share(counter: Counter[str]) -> list[list[Any]]:
-        return [[name, round(100 * n / max(total, 1), 1)] for name, n in counter.most_common(top)]
-
-    return {
-        "samples": total,
-        "self_pct": share(self_time),
-        "inclusive_pct": share(inclusive),
-        "self_by_module_pct": share(by_module),
-    }
-
-
-def _short(frame: str) -> str:
-    # py-spy raw frames look like "function (path/to/module.py:123)"
-    func, _, where = frame.partition(" (")
-    where = where.rstrip(")")
-    filename = where.rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/src/", "/lib/python3"):
-        if marker in filename:
-            filename = filename.split(marker, 1)[1]
-            break
-    return f"{func} ({filename})"
-
-
-def _module(frame: str) -> str:
-    where = frame.partition(" (")[2].rstrip(")").rsplit(":", 1)[0]
-    if "site-packages/" in where:
-        return where.split("site-packages/", 1)[1].split("/", 1)[0]
-    if "/src/heliograph/" in where:
-        parts = where.split("/src/heliograph/", 1)[1].split("/")
-        return "heliograph/" + (parts[0] if len(parts) > 1 else parts[0].removesuffix(".py"))
-    if "/lib/python3" in where:
-        return "stdlib:" + where.split("/")[-1].removesuffix(".py")
-    return where or "?"
+    return {"collapsed_stacks": str(kept.relative_to(BENCH.parent)), **pyspy_summary.summarise(out)}
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -604,7 +606,7 @@ def fmt(x: Any, unit: str = "") -> str:
     if x is None:
         return "-"
     if isinstance(x, float):
-        x = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+        x = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 or x == 0 else f"{x:.3f}"
     elif isinstance(x, int):
         x = f"{x:,}"
     return f"{x}{unit}"
@@ -635,7 +637,7 @@ def table(report: dict) -> str:
         if not phase or "cpu_cores_during_load" not in phase:
             return "-"
         d = phase["cpu_cores_during_load"]
-        return "/".join(fmt(d.get(k)) for k in ("server", "receiver", "loadgen", "other"))
+        return "/".join("-" if d.get(k) is None else f"{d[k]:.1f}" for k in ("server", "receiver", "loadgen", "other"))
 
     def row(label: str, key: str, f: Any = fmt, ceiling: bool = True) -> tuple[str, str, str, str]:
         return (label, col(c, key, f) if ceiling else "-", col(cl, key, f), col(op, key, f))
@@ -659,18 +661,19 @@ def table(report: dict) -> str:
         row("lost messages (no finalized)", "lost_messages", ceiling=False),
         row("lost webhooks (sent + finalized)", "lost_webhooks", ceiling=False),
         ("CPU cores srv/recv/gen/other", cores(c), cores(cl), cores(op)),
+        row("server CPU ms per accepted msg", "server_cpu_ms_per_msg"),
         ("open-loop late starts > 5 ms", "-", "-", col(op, "late_starts")),
+        row("accepted but paced (wait_seconds>0)", "paced_by_sender_mps", ceiling=False),
     ]
     w0 = max(len(r[0]) for r in rows) + 2
-    widths = [
-        max(len(r[i]) for r in rows + [("", "ceiling", "closed loop", "open loop")]) + 2 for i in (1, 2, 3)
-    ]
+    widths = [max(len(r[i]) for r in rows + [("", "ceiling", "closed loop", "open loop")]) + 2 for i in (1, 2, 3)]
     out = []
     meta = report["meta"]
     out.append(
         f"Heliograph send benchmark  {meta['timestamp']}  {meta['cpus']} CPUs  "
         f"phases {meta['duration_s']:g} s  {meta['connections']} connections  "
-        f"DLR delay {meta['dlr_delay_ms']} ms"
+        f"DLR delay {meta['dlr_delay_ms']} ms  sender MPS {meta['sender_mps']}  "
+        f"git {meta['git']['commit']}{'+dirty' if meta['git']['dirty_outside_bench'] else ''}"
     )
     header = ("figure", "ceiling", "closed loop", "open loop")
     line = header[0].ljust(w0) + "".join(h.rjust(w) for h, w in zip(header[1:], widths, strict=True))
@@ -680,13 +683,25 @@ def table(report: dict) -> str:
     out.append("-" * len(line))
     s = report["summary"]
     out.append(f"ratio accepted / ceiling (closed loop)   {fmt(s['ratio_vs_ceiling_pct'])} %")
-    out.append(f"peak RSS of the server (VmHWM)          {fmt(s['server_peak_rss_mib'])} MiB")
+    out.append(
+        f"ratio of server CPU per request          {fmt(s['cpu_per_msg_vs_ceiling'])} x the ceiling's"
+        " (closed loop incl. its drain; robust to other load)"
+    )
+    children = s.get("server_children_peak_rss_mib")
+    out.append(
+        f"peak RSS of the server (VmHWM)          {fmt(s['server_peak_rss_mib'])} MiB"
+        + (f" + {fmt(children)} MiB in its worker process" if children else "")
+    )
     out.append(
         f"webhook duplicates / retried / bad      "
         f"{s['webhook_duplicates']} / {s['webhook_retried']} / {s['webhook_bad']}"
     )
     out.append(f"final statuses seen                     {s['final_statuses']}")
     out.append(f"server log lines at error level         {s['server_error_log_lines']}")
+    db = report.get("server_db_after") or {}
+    if db.get("messages_by_status"):
+        statuses = ", ".join(f"{k} {v['count']}" for k, v in db["messages_by_status"].items())
+        out.append(f"server DB after the run: messages       {statuses}")
     out.append("targets")
     for name, ok, detail in s["targets"]:
         out.append(f"  [{'PASS' if ok else 'FAIL'}] {name}: {detail}")
@@ -714,6 +729,12 @@ def parse_args() -> argparse.Namespace:
         "--open-rate", type=float, default=None, help="open-loop rate in msgs/s (overrides --open-fraction)"
     )
     parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=30.0,
+        help="stop draining when no webhook arrived for this long (s; default 30)",
+    )
+    parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="longest wait for webhooks after a phase (s)"
     )
     parser.add_argument(
@@ -721,6 +742,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=int(os.environ.get("HELIOGRAPH_SIMULATOR_DLR_DELAY_MS", "200")),
         help="simulated delivery-receipt delay (default 200, or $HELIOGRAPH_SIMULATOR_DLR_DELAY_MS)",
+    )
+    parser.add_argument(
+        "--sender-mps",
+        type=float,
+        default=1_000_000,
+        help="per-sender throughput given to the server (default 1e6: no pacing; 0 = the server's defaults)",
     )
     parser.add_argument(
         "--server-env",
@@ -731,12 +758,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--skip-ceiling", action="store_true", help="do not measure the ceiling (no ratio)")
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy record the server during the closed-loop phase"
+        "--profile", action="store_true", help="py-spy record the server during the closed- and open-loop phases"
     )
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument(
-        "--keep-work", action="store_true", help="keep the temp dir (data, logs, raw results)"
+        "--profile-native",
+        action="store_true",
+        help="with --profile: native frames too (pauses the server per sample)",
     )
+    parser.add_argument("--keep-work", action="store_true", help="keep the temp dir (data, logs, raw results)")
     args = parser.parse_args()
     if args.quick:
         args.duration = 5.0
@@ -751,6 +781,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--table":  # re-print the table of a results file
+        print(table(json.loads(Path(sys.argv[2]).read_text())))
+        return 0
     args = parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
@@ -765,6 +798,8 @@ def main() -> int:
             "duration_s": args.duration,
             "connections": args.connections,
             "dlr_delay_ms": args.dlr_delay_ms,
+            "sender_mps": f"{args.sender_mps:g}" if args.sender_mps > 0 else "server default",
+            "git": git_state(),
             "server_env": args.server_env,
             "destinations": DESTINATION_NOTE,
             "work_dir": str(work),
@@ -792,8 +827,7 @@ def main() -> int:
         report["closed_loop"] = traffic_phase("closed", hg, args, "closed")
         cl = report["closed_loop"]
         print(
-            f"      {cl['accepted_per_s']:,.0f} msgs/s accepted; "
-            f"drained {cl['drain_after_load_s']} s after load",
+            f"      {cl['accepted_per_s']:,.0f} msgs/s accepted; drained {cl['drain_after_load_s']} s after load",
             flush=True,
         )
         rate = args.open_rate or round(max(1.0, cl["accepted_per_s"] * args.open_fraction), 1)
@@ -807,11 +841,13 @@ def main() -> int:
         print(f"\nbenchmark failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         if hg is not None and hg.server is not None:
             print(f"server log tail ({hg.server.log_path}):\n{hg.server.log_tail()}", file=sys.stderr)
-        if not isinstance(exc, Exception):
-            raise
+        report["error"] = f"{exc.__class__.__name__}: {exc}"  # interrupted runs still write their JSON
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # let the clean-up finish (it is bounded)
+            signal.signal(sig, signal.SIG_IGN)
         if hg is not None:
             hg.stop()
+            report["server_db_after"] = db_state(hg.data_dir / "heliograph.db")
         stop_all()
     errors_logged = _count_error_lines(work / "server.log")
     report["summary"] = summary(report, errors_logged)
@@ -821,12 +857,55 @@ def main() -> int:
     if report["closed_loop"] is not None:
         print()
         print(table(report))
+        for phase in ("closed_loop", "open_loop"):
+            profile = (report[phase] or {}).get("profile")
+            if profile and "samples_by_thread_kind" in profile:
+                print()
+                print(f"server profile, {phase.replace('_', ' ')} ({profile['collapsed_stacks']}):")
+                print(pyspy_summary.render(profile))
     print(f"\nJSON: {out.relative_to(BENCH.parent)}")
     if args.keep_work or failed:
         print(f"work dir kept: {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0
+
+
+def db_state(path: Path) -> dict[str, Any]:
+    """The server's own database after the run (read-only): messages and webhook events by status."""
+    import sqlite3
+
+    if not path.exists():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            messages = conn.execute(
+                "SELECT status, count(*), sum(completed_at IS NULL) FROM messages GROUP BY status"
+            ).fetchall()
+            events = conn.execute(
+                "SELECT event_type, status, count(*) FROM webhook_events GROUP BY event_type, status"
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return {"error": str(exc)}
+    return {
+        "messages_by_status": {s: {"count": n, "not_completed": nc} for s, n, nc in messages},
+        "webhook_events": {f"{t} {s}": n for t, s, n in events},
+    }
+
+
+def git_state() -> dict[str, Any]:
+    def git(*argv: str) -> str:
+        try:
+            done = subprocess.run(["git", *argv], cwd=BENCH.parent, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.rstrip()
+
+    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith("bench/")]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_outside_bench": dirty}
 
 
 def _count_error_lines(path: Path) -> int:
@@ -843,11 +922,7 @@ def _count_error_lines(path: Path) -> int:
 def summary(report: dict, errors_logged: int) -> dict:
     c, cl, op = report["ceiling"], report["closed_loop"], report["open_loop"]
     mem = report["meta"].get("server_memory_kib", {})
-    ratio = (
-        round(100 * cl["accepted_per_s"] / c["accepted_per_s"], 1)
-        if c and cl and c["accepted_per_s"]
-        else None
-    )
+    ratio = round(100 * cl["accepted_per_s"] / c["accepted_per_s"], 1) if c and cl and c["accepted_per_s"] else None
     lost = sum((p or {}).get(k, 0) or 0 for p in (cl, op) for k in ("lost_messages", "lost_webhooks"))
     non200 = sum(sum(p["non_200"].values()) + sum(p["exceptions"].values()) for p in (cl, op) if p)
     targets = []
@@ -871,9 +946,14 @@ def summary(report: dict, errors_logged: int) -> dict:
             )
         )
     stats = report.get("receiver") or {}  # receiver-wide counters (all phases)
+    cpu_ratio = None
+    if c and cl and c.get("server_cpu_ms_per_msg") and cl.get("server_cpu_ms_per_msg"):
+        cpu_ratio = round(cl["server_cpu_ms_per_msg"] / c["server_cpu_ms_per_msg"], 1)
     return {
         "ratio_vs_ceiling_pct": ratio,
+        "cpu_per_msg_vs_ceiling": cpu_ratio,
         "server_peak_rss_mib": round(mem["VmHWM"] / 1024, 1) if mem.get("VmHWM") else None,
+        "server_children_peak_rss_mib": round(mem["children_VmHWM"] / 1024, 1) if mem.get("children_VmHWM") else None,
         "webhook_duplicates": stats.get("duplicates", "-"),
         "webhook_retried": stats.get("retried", "-"),
         "webhook_bad": stats.get("bad", "-"),

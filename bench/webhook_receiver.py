@@ -8,7 +8,8 @@ processes of the machine, so it compares with the load generator's send times) o
 
     POST /hook    record one webhook, answer 200
     GET  /stats   small JSON: counts (cheap; polled while draining)
-    GET  /dump    everything: per-id arrival times, every arrival time, counts
+    GET  /dump    everything: per-id arrival times and final statuses, every arrival time, counts
+    GET  /media/bench.png   a small PNG (MMS media for the mixed workload; fetches are counted)
     POST /quit    stop the server
 """
 
@@ -16,13 +17,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import struct
 import time
+import zlib
 from collections import Counter
 
 import orjson
 from aiohttp import web
 
 MAX_ARRIVALS = 2_000_000  # bound on the arrival-time log (a 20 s run stays far below)
+
+
+def small_png(width: int = 48, height: int = 48) -> bytes:
+    """A valid RGB PNG (a gradient), built with the stdlib: a few KB of MMS media."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(
+        b"\x00" + bytes(v for x in range(width) for v in ((x * 5) % 256, (y * 5) % 256, (x * y) % 256))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b"")
+
+
+PNG = small_png()
 
 
 class Recorder:
@@ -35,6 +55,8 @@ class Recorder:
         self.bad = 0  # bodies we could not read
         self.total = 0
         self.arrivals: list[float] = []
+        self.final_by_id: dict[str, str] = {}  # message id → status of its first message.finalized
+        self.media_fetches = 0
 
     def record(self, body: bytes, now: float) -> None:
         self.total += 1
@@ -62,6 +84,7 @@ class Recorder:
         if event_type == "message.finalized":
             to = payload.get("to") or [{}]
             self.final_status[str(to[0].get("status"))] += 1
+            self.final_by_id[message_id] = str(to[0].get("status"))
 
     def stats(self) -> dict:
         return {
@@ -72,11 +95,12 @@ class Recorder:
             "unique": {k: len(v) for k, v in self.first.items()},
             "duplicates": dict(self.duplicates),
             "final_status": dict(self.final_status),
+            "media_fetches": self.media_fetches,
             "last_arrival": self.arrivals[-1] if self.arrivals else None,
         }
 
     def dump(self) -> dict:
-        return {**self.stats(), "first": self.first, "arrivals": self.arrivals}
+        return {**self.stats(), "first": self.first, "final_by_id": self.final_by_id, "arrivals": self.arrivals}
 
 
 def build_app(recorder: Recorder, stop: asyncio.Event) -> web.Application:
@@ -91,6 +115,10 @@ def build_app(recorder: Recorder, stop: asyncio.Event) -> web.Application:
     async def dump(request: web.Request) -> web.Response:
         return web.Response(body=orjson.dumps(recorder.dump()), content_type="application/json")
 
+    async def media(request: web.Request) -> web.Response:
+        recorder.media_fetches += 1
+        return web.Response(body=PNG, content_type="image/png")
+
     async def quit_(request: web.Request) -> web.Response:
         stop.set()
         return web.Response(body=b"bye")
@@ -99,6 +127,7 @@ def build_app(recorder: Recorder, stop: asyncio.Event) -> web.Application:
     app.router.add_post("/hook", hook)
     app.router.add_get("/stats", stats)
     app.router.add_get("/dump", dump)
+    app.router.add_get("/media/bench.png", media)
     app.router.add_post("/quit", quit_)
     return app
 

@@ -74,6 +74,7 @@ def outbound_increments(before: Row, after: Row) -> tuple[list[Row], list[Row]]:
                 inc["attempted"] = 1
         incs.append(inc)
         errs = [{"at": at, "code": e["code"]} for e in after.get("errors") or []]
+    incs = [inc for inc in incs if len(inc) > 1]  # delivery_unconfirmed changes no counter
     for inc in incs:
         inc.update(messaging_profile_id=profile, label=label)
     for err in errs:

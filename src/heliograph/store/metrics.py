@@ -59,8 +59,20 @@ async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
         await conn.execute(_upsert(conn, profile_error_rollups, keys, ("count",)), rows)
 
 
-def _in_segments(table, segments: list[tuple[int, int, int]]):  # noqa: ANN001, ANN202
-    return or_(*[and_(table.c.width == w, table.c.bucket >= lo, table.c.bucket < hi) for w, lo, hi in segments])
+def _in_segments(table, profiles: list[str], segments: list[tuple[int, int, int]]):  # noqa: ANN001, ANN202
+    # the profile test sits inside every OR arm so SQLite searches the key (profile, width, bucket) once
+    # per arm; with it outside, SQLite used only the profile prefix and read all of a profile's rows
+    return or_(
+        *[
+            and_(
+                table.c.messaging_profile_id.in_(profiles),
+                table.c.width == w,
+                table.c.bucket >= lo,
+                table.c.bucket < hi,
+            )
+            for w, lo, hi in segments
+        ]
+    )
 
 
 async def totals(conn: AsyncConnection, profile_ids: list[str], segments: list[tuple[int, int, int]]) -> dict[str, Row]:
@@ -70,7 +82,7 @@ async def totals(conn: AsyncConnection, profile_ids: list[str], segments: list[t
     t = profile_rollups
     query = (
         select(t.c.messaging_profile_id, *[func.sum(t.c[c]).label(c) for c in COUNTERS])
-        .where(t.c.messaging_profile_id.in_(profile_ids), _in_segments(t, segments))
+        .where(_in_segments(t, profile_ids, segments))
         .group_by(t.c.messaging_profile_id)
     )
     return {r["messaging_profile_id"]: dict(r) for r in (await conn.execute(query)).mappings()}
@@ -81,7 +93,7 @@ async def rows(conn: AsyncConnection, profile_id: str, segments: list[tuple[int,
     if not segments:
         return []
     t = profile_rollups
-    query = select(t).where(t.c.messaging_profile_id == profile_id, _in_segments(t, segments))
+    query = select(t).where(_in_segments(t, [profile_id], segments))
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
@@ -89,9 +101,5 @@ async def errors(conn: AsyncConnection, profile_id: str, segments: list[tuple[in
     if not segments:
         return {}
     t = profile_error_rollups
-    query = (
-        select(t.c.code, func.sum(t.c.count))
-        .where(t.c.messaging_profile_id == profile_id, _in_segments(t, segments))
-        .group_by(t.c.code)
-    )
+    query = select(t.c.code, func.sum(t.c.count)).where(_in_segments(t, [profile_id], segments)).group_by(t.c.code)
     return {code: int(n) for code, n in (await conn.execute(query)).all()}

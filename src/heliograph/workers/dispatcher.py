@@ -66,6 +66,7 @@ class Dispatcher:
                 await asyncio.wait_for(ctx.wakeups.dispatcher.wait(), delay)
         if self._media_tasks:
             await asyncio.gather(*self._media_tasks, return_exceptions=True)
+        await self._fetcher.close()
 
     async def _with_media(self, rows: list) -> None:
         async with self._media_lanes:
