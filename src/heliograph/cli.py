@@ -246,9 +246,12 @@ def numbers_add(
     number_type: Annotated[str | None, typer.Option("--type", help="long-code, toll-free or short-code.")] = None,
     hosted: Annotated[bool, typer.Option("--hosted", help="Mark it as a messaging hosted number.")] = False,
     whatsapp: Annotated[bool, typer.Option("--whatsapp", help="Enable WhatsApp on it.")] = False,
+    mps: Annotated[
+        float | None, typer.Option("--mps", help="Its own messages per second (default: its type's).")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Give the sandbox account a number."""
+    """Give the sandbox account a number (or change one it has)."""
     settings = _settings(data_dir=data_dir)
     logs.configure("warning", settings.log_format)
     if number_type not in (None, "long-code", "toll-free", "short-code"):
@@ -269,6 +272,7 @@ def numbers_add(
                 kind=number_type,
                 hosted=hosted,
                 whatsapp=whatsapp,
+                mps=mps,
             )
         except HeliographError as exc:
             err.print(f"[red]{exc.detail or exc.title}[/red]")

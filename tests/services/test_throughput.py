@@ -48,3 +48,13 @@ async def test_a_queue_longer_than_validity_is_refused(world):
     with pytest.raises(MessagingRejected) as exc:
         await sending.send(world.ctx, world.caller, dict(body))
     assert exc.value.code == "40318"
+
+
+async def test_a_number_can_have_its_own_throughput(world):
+    from heliograph.services import numbers
+
+    world.ctx.settings.mps_long_code = 1.0
+    await numbers.add_number(world.ctx, world.caller.organization_id, world.long_code, mps=4.0)
+    body = {"from": world.long_code, "to": "+13125550123", "text": "x"}
+    waits = [(await sending.send(world.ctx, world.caller, dict(body)))["wait_seconds"] for _ in range(3)]
+    assert waits == [0.0, 0.25, 0.5]

@@ -49,8 +49,12 @@ async def add_number(
     kind: str | None = None,
     hosted: bool = False,
     whatsapp: bool = False,
+    mps: float | None = None,
 ) -> Row:
-    """Give the organization a number (CLI and bootstrap). Short codes are 5–6 digits."""
+    """Give the organization a number (CLI and bootstrap), or change one it has. Short codes are 5–6
+    digits. `mps` sets the number's own throughput (messages per second) instead of its type's default."""
+    if mps is not None and mps <= 0:
+        raise ValidationFailed("Messages per second must be more than 0.", code="10033", pointer="/mps")
     now = ctx.now()
     async with ctx.db.transaction() as conn:
         await _check_profile(conn, org_id, profile_id)
@@ -78,6 +82,8 @@ async def add_number(
             if existing["organization_id"] != org_id:
                 raise ValidationFailed(f"{number} is held by another account.", code="85001")
             changes = {"hosted": hosted or existing["hosted"], "whatsapp": whatsapp or existing["whatsapp"]}
+            if mps is not None:
+                changes["mps"] = mps
             if profile_id is not None:
                 changes["messaging_profile_id"] = profile_id
             changes["updated_at"] = now
@@ -85,6 +91,7 @@ async def add_number(
             return {**existing, **changes}
         kind_value = {"long-code": "longcode", "toll-free": "tollfree"}.get(kind or "")
         row = _number_row(org_id, number, profile_id, now, kind=kind_value, hosted=hosted, whatsapp=whatsapp)
+        row["mps"] = mps
         await store.insert(conn, phone_numbers, row)
         return row
 
