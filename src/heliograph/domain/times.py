@@ -42,3 +42,8 @@ def parse_upper_bound(text: str) -> int:
     microsecond, so a bound copied from a response must still include the record it came from."""
     value = parse_iso(text)
     return value + (999 - value % 1000)
+
+
+def later(now: int, previous: int) -> int:
+    """A new `updated_at`: now, but always after the previous one, even when the clock has not moved."""
+    return max(now, previous + 1)

@@ -7,7 +7,7 @@ from typing import Any
 from heliograph.domain import keywords
 from heliograph.domain.errors import MessagingRejected, NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
-from heliograph.domain.times import iso
+from heliograph.domain.times import iso, later
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import compliance as store
@@ -151,7 +151,7 @@ async def replace_config(ctx: Context, org_id: str, profile_id: str, config_id: 
             "keywords": values["keywords"],
             "country_code": values["country_code"],
             "resp_text": values.get("resp_text"),
-            "updated_at": max(ctx.now(), row["updated_at"] + 1),
+            "updated_at": later(ctx.now(), row["updated_at"]),
         }
         await store.update_config(conn, config_id, changes)
         row.update(changes)

@@ -9,10 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from heliograph.domain import links
-from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import iso
 from heliograph.services import webhooks
 from heliograph.services.context import Context
@@ -79,23 +76,15 @@ async def click(ctx: Context, token: str) -> str | None:
             "message_id": link["message_id"],
             "time_clicked": iso(now),
         }
-        event = {
-            "id": new_uuid(),
-            "organization_id": link["organization_id"],
-            "event_type": "link_clicked",
-            "message_id": link["message_id"],
-            "occurred_at": now,
-            "data_json": orjson.dumps(data).decode(),
-            "urls": urls,
-            "status": "pending",
-            "attempts": 0,
-            "next_url_index": 0,
-            "next_attempt_at": now,
-            "lease_until": None,
-            "first_attempt_at": None,
-            "finished_at": None,
-            "envelope": "bare",
-        }
+        event = webhooks.new_event(
+            organization_id=link["organization_id"],
+            event_type="link_clicked",
+            payload=data,
+            occurred_at=now,
+            urls=urls,
+            message_id=link["message_id"],
+            envelope="bare",
+        )
         async with ctx.db.transaction() as conn:
             await outbox.add_events(conn, [event])
         ctx.wakeups.webhooks.set()

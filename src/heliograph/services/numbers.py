@@ -7,6 +7,7 @@ from typing import Any
 from heliograph.domain import phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_phone_number_id, new_uuid
+from heliograph.domain.times import later
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store.tables import number_orders, phone_numbers, short_codes
@@ -248,7 +249,7 @@ async def update_number(ctx: Context, org_id: str, id_or_e164: str, values: Row)
             changes["messaging_product"] = product
         if values.get("tags") is not None:
             changes["tags"] = values["tags"]
-        changes["updated_at"] = max(ctx.now(), row["updated_at"] + 1)
+        changes["updated_at"] = later(ctx.now(), row["updated_at"])
         if changes.get("messaging_profile_id", row["messaging_profile_id"]) != row["messaging_profile_id"]:
             await store.forget_sticky_senders(conn, number=row["phone_number"])  # it left the old pool
         await store.update_number(conn, row["id"], changes)
@@ -277,7 +278,7 @@ async def update_short_code(ctx: Context, org_id: str, short_code_id: str, value
         row = await store.get_short_code(conn, org_id, short_code_id)
         if row is None:
             raise NotFound(f"Short code {short_code_id} was not found.")
-        changes: Row = {"updated_at": max(ctx.now(), row["updated_at"] + 1)}
+        changes: Row = {"updated_at": later(ctx.now(), row["updated_at"])}
         if "messaging_profile_id" in values:
             profile_id = values["messaging_profile_id"] or None
             await _check_profile(conn, org_id, profile_id)

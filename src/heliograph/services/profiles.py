@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid, new_v1_secret
+from heliograph.domain.times import later
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
@@ -126,7 +127,7 @@ async def update_profile(ctx: Context, org_id: str, profile_id: str, values: Row
             changes["number_pool_settings"] = merge_pool_settings(
                 row["number_pool_settings"], changes["number_pool_settings"]
             )
-        changes["updated_at"] = max(ctx.now(), row["updated_at"] + 1)
+        changes["updated_at"] = later(ctx.now(), row["updated_at"])
         pool = changes.get("number_pool_settings", row["number_pool_settings"]) or {}
         if not pool.get("sticky_sender"):
             await store.forget_sticky_senders(conn, profile_id=profile_id)  # disabling clears all mappings
@@ -158,7 +159,7 @@ async def regenerate_secret(ctx: Context, org_id: str, profile_id: str) -> Row:
         row = await store.get_profile(conn, org_id, profile_id)
         if row is None:
             raise NotFound(f"Messaging profile {profile_id} was not found.")
-        changes = {"v1_secret": new_v1_secret(), "updated_at": max(ctx.now(), row["updated_at"] + 1)}
+        changes = {"v1_secret": new_v1_secret(), "updated_at": later(ctx.now(), row["updated_at"])}
         await store.update_profile(conn, profile_id, changes)
         row.update(changes)
     return row

@@ -45,16 +45,22 @@ def new_event(
     occurred_at: int,
     urls: list[str],
     message_id: str | None = None,
+    envelope: str = "event",
 ) -> Row:
-    """An outbox row; insert it in the same transaction as the change it reports."""
+    """An outbox row; insert it in the same transaction as the change it reports.
+
+    envelope "event": `data` is the Telnyx event object wrapping `payload`, and attempts add `meta`.
+    envelope "bare": `data` is `payload` itself, sent as `{"data": payload}` (link clicks)."""
     event_id = new_uuid()
-    data = {
-        "record_type": "event",
-        "id": event_id,
-        "event_type": event_type,
-        "occurred_at": iso(occurred_at),
-        "payload": payload,
-    }
+    data = payload
+    if envelope == "event":
+        data = {
+            "record_type": "event",
+            "id": event_id,
+            "event_type": event_type,
+            "occurred_at": iso(occurred_at),
+            "payload": payload,
+        }
     return {
         "id": event_id,
         "organization_id": organization_id,
@@ -70,7 +76,7 @@ def new_event(
         "lease_until": None,
         "first_attempt_at": None,
         "finished_at": None,
-        "envelope": "event",
+        "envelope": envelope,
     }
 
 
