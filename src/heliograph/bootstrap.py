@@ -30,6 +30,7 @@ class Heliograph:
         assert isinstance(committer, GroupCommitter)
         committer.start()
         if workers:
+            self.ctx.db.start_checkpointer()
             await self.workers.start(sole_process=self.settings.mode == "sandbox")
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ Opt-outs are made the way users make them: a handset texts a keyword to one of t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,7 @@ def test_filter_by_created_at(client: telnyx.Telnyx, sender, handset_texts) -> N
     early, late = new_handset(), new_handset()
     handset_texts(early, number)
     between = datetime.now(UTC)
+    time.sleep(0.002)  # an lte bound covers its whole millisecond (times are shown to the millisecond)
     handset_texts(late, number)
     scope = {"messaging_profile_id": profile.id}
 
@@ -369,6 +371,7 @@ def test_list_filters_by_created_and_updated_at(client: telnyx.Telnyx, make_prof
     configs = client.messaging_profiles.autoresp_configs
     old = configs.create(profile.id, op="stop", keywords=["ALTO"], country_code="ES").data
     between = datetime.now(UTC).isoformat()
+    time.sleep(0.002)  # an lte bound covers its whole millisecond (times are shown to the millisecond)
     new = configs.create(profile.id, op="stop", keywords=["PARA"], country_code="ES").data
 
     assert [c.id for c in configs.list(profile.id, created_at={"gte": between}).data] == [new.id]

@@ -113,7 +113,7 @@ class GroupCommitter:
                 by_table.setdefault(table, []).append(row)
             if intent.idempotency is not None:
                 keys.append(intent.idempotency)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(urgent=True) as conn:
             for key in keys:  # an expired record with the same key must not block the new one
                 t = idempotency_keys
                 await conn.execute(

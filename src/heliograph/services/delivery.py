@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from heliograph.carriers.base import Carrier, DeliveryReport
@@ -38,58 +39,81 @@ async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
 async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int) -> int:
     if not reports:
         return 0
-    early: list[DeliveryReport] = []
-    async with ctx.db.transaction() as conn:
+    # read and build outside the write lock; inside it, keep only what is still `sent` (optimistic)
+    async with ctx.db.read() as conn:
         rows = {r["id"]: r for r in await store.get_messages(conn, [rep.message_id for rep in reports])}
         profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
-        changes, events, copies, transitions = [], [], [], []
-        for report in reports:
-            row = rows.get(report.message_id)
-            if row is not None and row["status"] == "sending":
-                early.append(report)
-                continue
-            if row is None or row["status"] != "sent":
-                continue
-            errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
-            change = {
-                "id": row["id"],
-                "status": report.status,
-                "completed_at": report.at_us,
-                "errors": errors,
-            }
-            transitions.append(({"status": row["status"]}, row))
-            row.update(change)
-            changes.append(change)
-            events.append(message_event(row, profiles.get(row["messaging_profile_id"])))
-            if report.handset_copy is not None:
-                copy = report.handset_copy
-                copies.append(
-                    {
-                        "organization_id": row["organization_id"],
-                        "handset": copy.handset,
-                        "message_id": row["id"],
-                        "from_number": copy.from_number,
-                        "text": copy.text,
-                        "subject": copy.subject,
-                        "media_urls": list(copy.media_urls),
-                        "encoding": copy.encoding,
-                        "parts": copy.parts,
-                        "received_at": report.at_us,
-                    }
-                )
-        replies = await _deliver_on_net(ctx, conn, copies, events)
-        await store.update_many(conn, changes)
-        await outbox.add_events(conn, events)
-        await metrics.record(conn, transitions)
-        if copies:
-            await conn.execute(handset_messages.insert(), copies)
-    if events:
+    plan = _plan(reports, rows, profiles)
+    replies = 0
+    if plan.changes:
+        async with ctx.db.transaction() as conn:
+            still_sent = await store.ids_in_status(conn, [c["id"] for c in plan.changes], "sent")
+            plan.keep_only(still_sent)
+            replies = await _deliver_on_net(ctx, conn, plan.copies, plan.events)
+            await store.update_many(conn, plan.changes)
+            await outbox.add_events(conn, plan.events)
+            await metrics.record(conn, plan.transitions)
+            if plan.copies:
+                await conn.execute(handset_messages.insert(), plan.copies)
+    if plan.events:
         ctx.wakeups.webhooks.set()
     if replies:
         ctx.wakeups.dispatcher.set()
-    if early and retries_left > 0:
-        _retry_later(ctx, early, retries_left - 1)
-    return len(changes)
+    if plan.early and retries_left > 0:
+        _retry_later(ctx, plan.early, retries_left - 1)
+    return len(plan.changes)
+
+
+@dataclass
+class _Plan:
+    """What a batch of receipts changes, built before the write transaction."""
+
+    changes: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    copies: list[Row] = field(default_factory=list)
+    transitions: list[tuple[Row, Row]] = field(default_factory=list)
+    early: list[DeliveryReport] = field(default_factory=list)
+
+    def keep_only(self, ids: set[str]) -> None:
+        """Drop what another writer finalized between the read and the write transaction."""
+        self.changes = [c for c in self.changes if c["id"] in ids]
+        self.events = [e for e in self.events if e["message_id"] in ids]
+        self.copies = [c for c in self.copies if c["message_id"] in ids]
+        self.transitions = [t for t in self.transitions if t[1]["id"] in ids]
+
+
+def _plan(reports: list[DeliveryReport], rows: dict[str, Row], profiles: dict[str, Row]) -> _Plan:
+    plan = _Plan()
+    for report in reports:
+        row = rows.get(report.message_id)
+        if row is not None and row["status"] == "sending":
+            plan.early.append(report)
+            continue
+        if row is None or row["status"] != "sent":
+            continue
+        errors = [message_error(report.error_code, report.error_detail)] if report.error_code else []
+        change = {"id": row["id"], "status": report.status, "completed_at": report.at_us, "errors": errors}
+        plan.transitions.append(({"status": row["status"]}, row))
+        row.update(change)
+        plan.changes.append(change)
+        plan.events.append(message_event(row, profiles.get(row["messaging_profile_id"])))
+        if report.handset_copy is not None:
+            copy = report.handset_copy
+            plan.copies.append(
+                {
+                    "organization_id": row["organization_id"],
+                    "handset": copy.handset,
+                    "message_id": row["id"],
+                    "from_number": copy.from_number,
+                    "text": copy.text,
+                    "subject": copy.subject,
+                    "media_urls": list(copy.media_urls),
+                    "encoding": copy.encoding,
+                    "parts": copy.parts,
+                    "received_at": report.at_us,
+                }
+            )
+    return plan
 
 
 def _retry_later(ctx: Context, reports: list[DeliveryReport], retries_left: int) -> None:

@@ -183,22 +183,23 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) ->
 
 async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) -> None:
     """Record what happened to claimed messages — only those this worker still holds: a message whose
-    lease ran out meanwhile may have been retaken (and finished) by another worker."""
+    lease ran out meanwhile may have been retaken (and finished) by another worker. The webhooks are
+    built before the write transaction, so the write lock is held for the writes alone."""
+    async with ctx.db.read() as conn:
+        profiles = await accounts.profiles_by_ids(conn, {m["messaging_profile_id"] for m in updated})
+    events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]
     async with ctx.db.transaction() as conn:
         held = await claims.still_held(conn, {m["id"]: m["_claimed_lease"] for m in updated})
-        kept = [(m, c) for m, c in zip(updated, changes, strict=True) if m["id"] in held]
+        kept = [i for i, m in enumerate(updated) if m["id"] in held]
         if len(kept) < len(updated):
             logger.warning(
                 "lost the lease on some messages; another worker has them", extra={"count": len(updated) - len(kept)}
             )
-        updated, changes = [m for m, _ in kept], [c for _, c in kept]
-        if not updated:
+        if not kept:
             return
-        profiles = await accounts.profiles_by_ids(conn, {m["messaging_profile_id"] for m in updated})
-        await store.update_many(conn, [{k: c[k] for k in ("id", *_CHANGE_KEYS)} for c in changes])
-        events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]
-        await outbox.add_events(conn, events)
-        await metrics.record(conn, [({"status": "sending"}, m) for m in updated])
+        await store.update_many(conn, [{k: changes[i][k] for k in ("id", *_CHANGE_KEYS)} for i in kept])
+        await outbox.add_events(conn, [events[i] for i in kept])
+        await metrics.record(conn, [({"status": "sending"}, updated[i]) for i in kept])
     ctx.wakeups.webhooks.set()
 
 

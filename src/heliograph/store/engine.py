@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import fcntl
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,44 @@ class InlineSQLiteConnection(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
 
+AUTOCHECKPOINT_PAGES = 20_000  # ~80 MB of WAL
+
+
+class WalCheckpointer:
+    """Copies the WAL back into the database file from a thread of its own, every `interval` seconds.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses the threshold: on the event
+    loop, holding the write lock, with an fsync of the database file. A PASSIVE checkpoint from
+    another connection runs beside the writers instead (WAL lets it) and releases the GIL while it works.
+    """
+
+    def __init__(self, path: str, interval: float = 0.25) -> None:
+        self._path = path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        try:
+            connection.execute("PRAGMA busy_timeout=1000")
+            while not self._stop.wait(self._interval):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:  # busy or locked now: the next round tries again
+                    continue
+        finally:
+            connection.close()
+
+
 def _sqlite_path(url: str) -> str:
     return url.split(":///", 1)[1] if ":///" in url else ":memory:"
 
@@ -81,6 +120,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         # writers never wait inside SQLite (that would block the event loop): a busy BEGIN IMMEDIATE fails
         # at once and Database.transaction retries it with an asyncio sleep. Readers (WAL) rarely wait.
         cursor.execute(f"PRAGMA busy_timeout={0 if immediate else 2000}")
+        # checkpoints are the WAL checkpointer thread's job (it fsyncs off the event loop and outside
+        # the write lock); this high mark only guards against a WAL growing without bound when no
+        # checkpointer runs (a CLI command, a test without workers)
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     if immediate:
@@ -92,6 +135,56 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
+class ProcessWriteLock:
+    """The data directory's write lock, shared by the API process, the worker process and CLI commands.
+
+    Two lock files: `.writelock` is the lock itself; `.writeintent` lets urgent writers (the API's
+    group commit, with HTTP requests waiting on it) go first. An urgent writer holds `.writeintent`
+    shared while it waits and writes; a background writer must take it exclusively before it may
+    queue for `.writelock`, and lets go once it has it. So while requests wait, background work
+    (dispatch, receipts, webhook bookkeeping) stays out of their way, and a request waits for at most
+    the one background transaction already running. The kernel wakes a waiter when a lock is released;
+    nobody polls.
+    """
+
+    def __init__(self, database_path: str) -> None:
+        self._paths = (database_path + ".writelock", database_path + ".writeintent")
+        self._files: list = []
+
+    def _fds(self) -> tuple[int, int]:
+        if not self._files:
+            self._files = [open(path, "a+") for path in self._paths]  # noqa: SIM115 - kept for the lock's life
+        return self._files[0].fileno(), self._files[1].fileno()
+
+    async def acquire(self, stack: contextlib.AsyncExitStack, *, urgent: bool) -> None:
+        lock_fd, intent_fd = self._fds()
+        if urgent:
+            await _flock(intent_fd, fcntl.LOCK_SH)
+            stack.callback(fcntl.flock, intent_fd, fcntl.LOCK_UN)
+            await _flock(lock_fd, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, lock_fd, fcntl.LOCK_UN)
+            return
+        await _flock(intent_fd, fcntl.LOCK_EX)
+        try:
+            await _flock(lock_fd, fcntl.LOCK_EX)
+        finally:
+            fcntl.flock(intent_fd, fcntl.LOCK_UN)
+        stack.callback(fcntl.flock, lock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        for file in self._files:
+            file.close()
+        self._files = []
+
+
+async def _flock(fd: int, operation: int) -> None:
+    """flock without blocking the event loop: try at once, else wait in a thread."""
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+    except BlockingIOError:
+        await asyncio.to_thread(fcntl.flock, fd, operation)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
@@ -99,8 +192,9 @@ class Database:
         # SQLite has one writer at a time. Queueing writers here, in order, is far cheaper than letting
         # them collide on the file lock, whose busy handler backs off by sleeping up to 100 ms.
         self._write_lock = asyncio.Lock() if self.sqlite else None
-        self._lock_path = _sqlite_path(self.url) + ".writelock" if self.sqlite else None
-        self._lock_file = None
+        path = _sqlite_path(self.url) if self.sqlite else ""
+        self._process_lock = ProcessWriteLock(path) if path and not path.startswith(":memory:") else None
+        self._checkpointer: WalCheckpointer | None = None
         if self.sqlite:
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
@@ -109,31 +203,19 @@ class Database:
             self.reader = self.writer
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        `urgent` writers (requests are waiting on them) go before background ones on SQLite."""
         if self._write_lock is None:
             async with self.writer.begin() as conn:
                 yield conn
             return
         async with self._write_lock, contextlib.AsyncExitStack() as stack:
-            await self._lock_across_processes(stack)
+            if self._process_lock is not None:
+                await self._process_lock.acquire(stack, urgent=urgent)
             conn = await self._begin_immediate(stack)
             yield conn
-
-    async def _lock_across_processes(self, stack: contextlib.AsyncExitStack) -> None:
-        """Take the data directory's write lock file, so the API process, the worker process and CLI
-        commands take turns in the order they asked (the kernel wakes a waiter when it is released)
-        instead of polling SQLite's lock, where a busy process can starve the others."""
-        if self._lock_path is None or self._lock_path.startswith(":memory:"):
-            return
-        if self._lock_file is None:
-            self._lock_file = open(self._lock_path, "a+")  # noqa: SIM115 - kept for the Database's life
-        fd = self._lock_file.fileno()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
-        stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
 
     async def _begin_immediate(self, stack: contextlib.AsyncExitStack) -> AsyncConnection:
         """BEGIN IMMEDIATE, waiting (without blocking the loop) while another process holds the write lock."""
@@ -160,10 +242,20 @@ class Database:
         async with self.reader.connect() as conn:
             yield conn
 
+    def start_checkpointer(self) -> None:
+        """Run WAL checkpoints in a thread of this process (one process per data directory does)."""
+        path = _sqlite_path(self.url) if self.sqlite else ""
+        if not path or path.startswith(":memory:") or self._checkpointer is not None:
+            return
+        self._checkpointer = WalCheckpointer(path)
+        self._checkpointer.start()
+
     async def dispose(self) -> None:
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._process_lock is not None:
+            self._process_lock.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

@@ -25,6 +25,16 @@ async def get_messages(conn: AsyncConnection, ids: list[str]) -> list[Row]:
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
+async def ids_in_status(conn: AsyncConnection, ids: list[str], status: str) -> set[str]:
+    """Which of these messages are in `status` now (locked for this transaction on PostgreSQL)."""
+    if not ids:
+        return set()
+    query = select(messages.c.id).where(messages.c.id.in_(ids), messages.c.status == status)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {r[0] for r in (await conn.execute(query)).all()}
+
+
 async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
     """Apply per-message changes; every dict holds `id` and the same set of other keys."""
     if not changes:
