@@ -68,7 +68,24 @@ def for_number(number: Row, profile: Row) -> Sender:
 
 
 async def phone_number(conn, caller: Caller, e164: str, to: str = "") -> Sender:  # noqa: ANN001
-    found = await store.sender_with_profile(conn, caller.organization_id, e164, to)
+    return _number_sender(await store.sender_with_profile(conn, caller.organization_id, e164, to), e164, to)
+
+
+def number_sender_now(ctx: Context, caller: Caller, kind: str, body: Row) -> Sender | None:
+    """The common send — `from` an E.164 number, no messaging_profile_id — resolved with one query on
+    SQLite's driver connection (store/driver.py). None where that does not apply (PostgreSQL, other
+    senders, a profile argument): resolve() answers those."""
+    value = body.get("from")
+    if kind not in ("send", "long_code", "schedule") or not isinstance(value, str):
+        return None
+    connection = ctx.db.driver_reader()
+    if connection is None or not phone.is_e164(value):
+        return None
+    to = body["to"]
+    return _number_sender(store.sender_with_profile_now(connection, caller.organization_id, value, to), value, to)
+
+
+def _number_sender(found: tuple[Row, Row | None] | None, e164: str, to: str) -> Sender:
     if found is None:
         raise invalid_from(f"The number {e164} is not a number of this account.")
     number, profile = found

@@ -409,6 +409,26 @@ def _sticky_statement(sender: senders.Sender, to: str, now: int):  # noqa: ANN20
 # --- the endpoints ----------------------------------------------------------------------------------
 
 
+def _content(ctx: Context, body: Row, endpoint: Endpoint) -> tuple:
+    """Rows 7–13 of §3: when, to whom, what. Returns (to, send_at, text, subject, media_urls, type)."""
+    send_at = _parse_send_at(ctx, body) if endpoint.kind in ("send", "schedule") else None
+    to = body["to"]
+    check_destination(to)
+    text = body.get("text") or None
+    subject = body.get("subject") or None
+    media_urls = list(body.get("media_urls") or [])
+    _check_content(text, subject, media_urls)
+    message_type = body.get("type") or ("MMS" if media_urls or subject else "SMS")
+    if endpoint.kind == "alphanumeric":
+        message_type, media_urls, subject = "SMS", [], None
+    if message_type == "SMS" and media_urls:
+        raise MessagingRejected(
+            "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
+            code="40304",
+        )
+    return to, send_at, text, subject, media_urls, message_type
+
+
 async def send(
     ctx: Context,
     caller: Caller,
@@ -423,27 +443,21 @@ async def send(
     _check_enums(body)
     _check_urls(body)
     _check_required(body, endpoint)
-    async with ctx.db.read() as conn:
-        profile_arg = await load_profile_arg(conn, caller, body)
-        send_at = _parse_send_at(ctx, body) if endpoint.kind in ("send", "schedule") else None
-        to = body["to"]
-        check_destination(to)
-        text = body.get("text") or None
-        subject = body.get("subject") or None
-        media_urls = list(body.get("media_urls") or [])
-        _check_content(text, subject, media_urls)
-        message_type = body.get("type") or ("MMS" if media_urls or subject else "SMS")
-        if endpoint.kind == "alphanumeric":
-            message_type, media_urls, subject = "SMS", [], None
-        if message_type == "SMS" and media_urls:
-            raise MessagingRejected(
-                "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
-                code="40304",
-            )
-        sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
-        opted_out = sender.opted_out
-        if opted_out is None:
-            opted_out = bool(await compliance_store.opted_out(conn, sender.profile["id"], [to]))
+    # the common send needs no pooled connection: its sender comes from one driver-level query
+    content, sender = None, None
+    if not body.get("messaging_profile_id"):
+        content = _content(ctx, body, endpoint)
+        sender = senders.number_sender_now(ctx, caller, endpoint.kind, body)
+    if sender is None or sender.opted_out is None:
+        async with ctx.db.read() as conn:
+            profile_arg = await load_profile_arg(conn, caller, body)  # its 10017 comes before the rest
+            content = content or _content(ctx, body, endpoint)
+            if sender is None:
+                sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
+            if sender.opted_out is None:
+                sender.opted_out = bool(await compliance_store.opted_out(conn, sender.profile["id"], [body["to"]]))
+    to, send_at, text, subject, media_urls, message_type = content
+    opted_out = sender.opted_out
     destination = destination_info(to, sender)
     check_policy(caller, sender, to, destination)
     if opted_out:

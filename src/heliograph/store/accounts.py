@@ -5,11 +5,13 @@ Every read takes the organization id: a row of another organization is simply no
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.store import driver
 from heliograph.store.tables import (
     alphanumeric_sender_ids,
     api_keys,
@@ -142,12 +144,25 @@ def _sender_query():  # noqa: ANN202
 _SENDER_QUERY = _sender_query()
 
 
+_SENDER_DRIVER_QUERY = driver.DriverQuery(_SENDER_QUERY)
+
+
 async def sender_with_profile(
     conn: AsyncConnection, org_id: str, e164: str, to: str = ""
 ) -> tuple[Row, Row | None] | None:
     """The caller's number and the profile it is assigned to, in one query (the send hot path).
     The profile row carries `opted_out`: whether `to` opted out of that profile."""
-    row = _one(await conn.execute(_SENDER_QUERY, {"e164": e164, "org": org_id, "to": to}))
+    return _split_sender(_one(await conn.execute(_SENDER_QUERY, {"e164": e164, "org": org_id, "to": to})))
+
+
+def sender_with_profile_now(
+    connection: sqlite3.Connection, org_id: str, e164: str, to: str = ""
+) -> tuple[Row, Row | None] | None:
+    """sender_with_profile on SQLite's driver connection (store/driver.py)."""
+    return _split_sender(_SENDER_DRIVER_QUERY.first(connection, {"e164": e164, "org": org_id, "to": to}))
+
+
+def _split_sender(row: Row | None) -> tuple[Row, Row | None] | None:
     if row is None:
         return None
     number = {k: v for k, v in row.items() if not k.startswith("p__")}

@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from heliograph.store import driver
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -195,6 +197,7 @@ class Database:
         path = _sqlite_path(self.url) if self.sqlite else ""
         self._process_lock = ProcessWriteLock(path) if path and not path.startswith(":memory:") else None
         self._checkpointer: WalCheckpointer | None = None
+        self._driver_reader: sqlite3.Connection | None = None
         if self.sqlite:
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
@@ -242,6 +245,14 @@ class Database:
         async with self.reader.connect() as conn:
             yield conn
 
+    def driver_reader(self) -> sqlite3.Connection | None:
+        """SQLite's own connection for the send path's reads (store/driver.py); None on PostgreSQL."""
+        if self._driver_reader is None and self.sqlite:
+            path = _sqlite_path(self.url)
+            if not path.startswith(":memory:"):
+                self._driver_reader = driver.connect_reader(path)
+        return self._driver_reader
+
     def start_checkpointer(self) -> None:
         """Run WAL checkpoints in a thread of this process (one process per data directory does)."""
         path = _sqlite_path(self.url) if self.sqlite else ""
@@ -251,6 +262,9 @@ class Database:
         self._checkpointer.start()
 
     async def dispose(self) -> None:
+        if self._driver_reader is not None:
+            self._driver_reader.close()
+            self._driver_reader = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

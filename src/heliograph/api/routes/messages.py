@@ -18,7 +18,8 @@ from heliograph.services.sending import IdempotencyRecord
 router = APIRouter()
 
 
-async def _send(request: Request, endpoint: sending.Endpoint) -> Response:
+async def send_to(request: Request, endpoint: sending.Endpoint) -> Response:
+    """One send request to `endpoint` (also called by api/fastpath.py, past FastAPI's router)."""
     hg = request.app.state.heliograph
     caller = caller_of(request)
     body = await json_object(request)
@@ -66,37 +67,37 @@ def _whatsapp_content(body: dict) -> dict:
 
 @router.post("/messages", summary="Send a message")
 async def send_message(request: Request) -> Response:
-    return await _send(request, sending.SEND)
+    return await send_to(request, sending.SEND)
 
 
 @router.post("/messages/long_code", summary="Send a message from a long code")
 async def send_long_code(request: Request) -> Response:
-    return await _send(request, sending.LONG_CODE)
+    return await send_to(request, sending.LONG_CODE)
 
 
 @router.post("/messages/short_code", summary="Send a message from a short code")
 async def send_short_code(request: Request) -> Response:
-    return await _send(request, sending.SHORT_CODE)
+    return await send_to(request, sending.SHORT_CODE)
 
 
 @router.post("/messages/number_pool", summary="Send a message from the profile's number pool")
 async def send_number_pool(request: Request) -> Response:
-    return await _send(request, sending.NUMBER_POOL)
+    return await send_to(request, sending.NUMBER_POOL)
 
 
 @router.post("/messages/alphanumeric_sender_id", summary="Send a message from an alphanumeric sender ID")
 async def send_with_alphanumeric_sender(request: Request) -> Response:
-    return await _send(request, sending.ALPHANUMERIC)
+    return await send_to(request, sending.ALPHANUMERIC)
 
 
 @router.post("/messages/group_mms", summary="Send a group MMS")
 async def send_group_mms(request: Request) -> Response:
-    return await _send(request, sending.GROUP_MMS)
+    return await send_to(request, sending.GROUP_MMS)
 
 
 @router.post("/messages/whatsapp", summary="Send a WhatsApp message")
 async def send_whatsapp(request: Request) -> Response:
-    return await _send(request, sending.WHATSAPP)
+    return await send_to(request, sending.WHATSAPP)
 
 
 @router.get("/messages/group/{message_id}", summary="Retrieve the messages of a group MMS")
@@ -110,7 +111,7 @@ async def retrieve_group_messages(message_id: str, request: Request) -> Response
 
 @router.post("/messages/schedule", summary="Schedule a message")
 async def schedule_message(request: Request) -> Response:
-    return await _send(request, sending.SCHEDULE)
+    return await send_to(request, sending.SCHEDULE)
 
 
 @router.get("/messages/{message_id}", summary="Retrieve a message")
