@@ -17,6 +17,7 @@ from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
 from heliograph.store import accounts, outbox
 from heliograph.store import messages as store
+from heliograph.store.engine import BACKGROUND_BATCH
 from heliograph.store.tables import handset_messages
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,10 @@ _deferred: set[asyncio.Task] = set()
 
 async def record_reports(ctx: Context, reports: list[DeliveryReport]) -> int:
     """Apply receipts; duplicates and receipts for messages already final are ignored."""
-    return await _record(ctx, reports, _EARLY_RETRIES)
+    recorded = 0
+    for start in range(0, len(reports), BACKGROUND_BATCH):
+        recorded += await _record(ctx, reports[start : start + BACKGROUND_BATCH], _EARLY_RETRIES)
+    return recorded
 
 
 async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int) -> int:

@@ -16,6 +16,7 @@ from heliograph.services.media import MediaError, MediaFetcher
 from heliograph.store import accounts, claims, outbox
 from heliograph.store import compliance as compliance_store
 from heliograph.store import messages as store
+from heliograph.store.engine import BACKGROUND_BATCH
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _needs_media(row: Row) -> bool:
     return row["type"] == "MMS" and any(m.get("size") is None for m in row["media"] or [])
 
 
-async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = 200) -> Round:
+async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = BACKGROUND_BATCH) -> Round:
     """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:

@@ -20,6 +20,7 @@ from heliograph.services import signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import claims, outbox
 from heliograph.store import messages as message_store
+from heliograph.store.engine import BACKGROUND_BATCH
 from heliograph.store.tables import organizations
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class WebhookSender:
                 now = ctx.now()
                 try:
                     async with ctx.db.transaction() as conn:
-                        events = await claims.claim_due_events(conn, now, now + lease, min(capacity, 200))
+                        events = await claims.claim_due_events(conn, now, now + lease, min(capacity, BACKGROUND_BATCH))
                         await self._load_seeds(conn, {e["organization_id"] for e in events})
                 except Exception:
                     logger.exception("claiming webhook events failed", extra={"action": "webhook_claim"})
@@ -81,7 +82,7 @@ class WebhookSender:
                     task = asyncio.create_task(self._attempt(session, event))
                     self._inflight.add(task)
                     task.add_done_callback(self._inflight.discard)
-            if events and len(events) >= min(capacity, 200):
+            if events and len(events) >= min(capacity, BACKGROUND_BATCH):
                 await asyncio.sleep(0)
                 continue
             await self._wait_for_work(capacity <= 0)
@@ -170,7 +171,7 @@ class WebhookSender:
 
     async def _flush(self) -> None:
         while self._results:
-            batch, self._results = self._results[:500], self._results[500:]
+            batch, self._results = self._results[:BACKGROUND_BATCH], self._results[BACKGROUND_BATCH:]
             settings = self._settings
             outcomes = [
                 webhooks.outcome(
