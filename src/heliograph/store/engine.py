@@ -148,9 +148,9 @@ class ProcessWriteLock:
     Two lock files: `.writelock` is the lock itself; `.writeintent` lets urgent writers (the API's
     group commit, with HTTP requests waiting on it) go first. An urgent writer holds `.writeintent`
     shared while it waits and writes; a background writer must take it exclusively before it may
-    queue for `.writelock`, and lets go once it has it. So while requests wait, background work
-    (dispatch, receipts, webhook bookkeeping) stays out of their way, and a request waits for at most
-    the one background transaction already running. The kernel wakes a waiter when a lock is released;
+    queue for `.writelock`, and lets go once it has it. So once a request's commit waits, no new
+    background transaction (dispatch, receipts, webhook bookkeeping) starts before it: it waits for the
+    one running and at most one already queued. The kernel wakes a waiter when a lock is released;
     nobody polls.
     """
 
