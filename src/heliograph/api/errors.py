@@ -41,11 +41,22 @@ def error_response(error: HeliographError, headers: dict[str, str] | None = None
     return json_response({"errors": [entry]}, status=error.status, headers=headers)
 
 
+def refusal_response(request: Request, exc: HeliographError) -> Response:
+    # a refused request is where a sandbox hint (x-heliograph-warning) helps most
+    return error_response(exc, getattr(request.state, "warning_headers", None))
+
+
+def unexpected_response(request: Request) -> Response:
+    """A bug: logged with its traceback (call from an except block), answered 500 10007."""
+    logger.exception("unexpected error", extra={"path": request.url.path, "method": request.method})
+    err = HeliographError("An unexpected error occurred. It has been logged.", code="10007", status=500)
+    return error_response(err, {"x-should-retry": "false"} if request.method == "POST" else None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HeliographError)
     async def _heliograph(request: Request, exc: HeliographError) -> Response:
-        # a refused request is where a sandbox hint (x-heliograph-warning) helps most
-        return error_response(exc, getattr(request.state, "warning_headers", None))
+        return refusal_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -69,6 +80,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        logger.exception("unexpected error", extra={"path": request.url.path, "method": request.method})
-        err = HeliographError("An unexpected error occurred. It has been logged.", code="10007", status=500)
-        return error_response(err, {"x-should-retry": "false"} if request.method == "POST" else None)
+        return unexpected_response(request)

@@ -8,20 +8,16 @@ OpenAPI document, still goes through FastAPI.
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from heliograph.api.errors import error_response
+from heliograph.api.errors import refusal_response, unexpected_response
 from heliograph.api.middleware import AuthGate, BodyGate, BodyTooLarge
 from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import messages
 from heliograph.domain.errors import HeliographError
 from heliograph.services import sending
-
-logger = logging.getLogger(__name__)
 
 SEND_ENDPOINTS: dict[str, sending.Endpoint] = {
     "/v2" + endpoint.path: endpoint
@@ -61,10 +57,7 @@ class SendFastPath:
         except BodyTooLarge:
             raise  # BodyGate answers 413
         except HeliographError as exc:
-            # as api/errors.py does: a refused request carries the sandbox hint too
-            response = error_response(exc, getattr(request.state, "warning_headers", None))
+            response = refusal_response(request, exc)
         except Exception:
-            logger.exception("unexpected error", extra={"path": scope["path"], "method": "POST"})
-            error = HeliographError("An unexpected error occurred. It has been logged.", code="10007", status=500)
-            response = error_response(error, {"x-should-retry": "false"})
+            response = unexpected_response(request)
         await response(scope, receive, send)
