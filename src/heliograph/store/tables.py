@@ -254,6 +254,7 @@ messages = Table(
     Column("lease_until", Time),  # a worker holds it until then; an expired lease is re-claimed
     Column("submit_attempts", Integer, nullable=False, default=0),
     Column("carrier_message_id", String(64)),
+    Column("connector", String(64)),  # the connector that took the message (NULL until submitted)
     Column("group_message_id", String(36)),
     Column("extra", JSON),  # endpoint-specific fields (WhatsApp body …)
     Index("ix_messages_org_received", "organization_id", "received_at"),
@@ -330,7 +331,75 @@ idempotency_keys = Table(
     Column("created_at", Time, nullable=False, index=True),
 )
 
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("type", String(16), nullable=False),  # simulator | smpp | telnyx
+    Column("config", JSON, nullable=False),  # holds secrets (SMPP password, upstream API key): never listed
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+)
+
+connector_links = Table(
+    "connector_links",
+    metadata,
+    Column("connector", String(64), primary_key=True),
+    Column("process", String(64), primary_key=True),  # host:pid of the worker holding the link
+    Column("state", String(16), nullable=False),  # up | connecting | down
+    Column("since", Time, nullable=False),
+    Column("last_error", Text),
+    Column("in_flight", Integer, nullable=False, default=0),
+    Column("submitted", BigInteger, nullable=False, default=0),  # messages taken since the process started
+    Column("heartbeat_at", Time, nullable=False),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("prefixes", JSON, nullable=False),  # E.164 prefixes; empty = any destination
+    Column("messaging_profile_id", String(36)),
+    Column("message_type", String(8)),  # SMS | MMS | NULL = any
+    Column("connectors", JSON, nullable=False),  # names, in failover order
+    Column("created_at", Time, nullable=False),
+)
+
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("connector", String(64), nullable=False),
+    Column("carrier_message_id", String(64), nullable=False),
+    Column("status", String(24)),  # the last receipt's status for this part; NULL = none yet
+    Column("error_code", String(8)),
+    Column("error_detail", Text),
+    Column("updated_at", Time, nullable=False),
+    UniqueConstraint("connector", "carrier_message_id", name="uq_message_parts_carrier_id"),
+)
+
+carrier_receipts = Table(
+    "carrier_receipts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("connector", String(64), nullable=False),
+    Column("carrier_message_id", String(64), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("error_code", String(8)),
+    Column("error_detail", Text),
+    Column("received_at", Time, nullable=False),
+    Index("ix_carrier_receipts_carrier_id", "connector", "carrier_message_id"),
+)
+
 __all__ = [
+    "connectors",
+    "connector_links",
+    "routes",
+    "message_parts",
+    "carrier_receipts",
     "metadata",
     "organizations",
     "api_keys",
