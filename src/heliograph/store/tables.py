@@ -351,6 +351,7 @@ connector_links = Table(
     Column("last_error", Text),
     Column("in_flight", Integer, nullable=False, default=0),
     Column("submitted", BigInteger, nullable=False, default=0),  # messages taken since the process started
+    Column("sent_per_second", Float, nullable=False, default=0.0),  # over the last report interval
     Column("heartbeat_at", Time, nullable=False),
 )
 

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("in_flight", sa.Integer(), nullable=False),
         sa.Column("submitted", sa.BigInteger(), nullable=False),
+        sa.Column("sent_per_second", sa.Float(), nullable=False),
         sa.Column("heartbeat_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("connector", "process", name=op.f("pk_connector_links")),
     )
