@@ -59,6 +59,15 @@ async def organization_for_key(conn: AsyncConnection, key_hash: str) -> tuple[Ro
     return row, {"id": row["organization_id"], "messaging_enabled": row["messaging_enabled"]}
 
 
+async def key_with_organization(conn: AsyncConnection, key_id: str) -> tuple[Row, Row] | None:
+    """(key, organization) for an API key's row id (console sessions name the key they were opened with)."""
+    key = _one(await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
+    if key is None:
+        return None
+    org = await get_organization(conn, key["organization_id"])
+    return (key, org) if org is not None else None
+
+
 # --- messaging profiles ---------------------------------------------------------------------------
 
 
