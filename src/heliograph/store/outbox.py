@@ -81,3 +81,15 @@ async def attempts_of(conn: AsyncConnection, event_ids: list[str]) -> dict[str, 
     for r in (await conn.execute(query)).mappings():
         out[r["event_id"]].append(dict(r))
     return out
+
+
+async def recent_events(conn: AsyncConnection, org_id: str, *, failed_only: bool, limit: int) -> list[Row]:
+    """Events that have (or had) somewhere to go, newest first; failed_only: those not delivered
+    (given up, or failing and waiting for a retry)."""
+    e = webhook_events.c
+    where = [e.organization_id == org_id, e.status != "no_url"]
+    if failed_only:
+        where.append(e.status != "delivered")
+        where.append(e.attempts > 0)
+    query = select(webhook_events).where(*where).order_by(e.occurred_at.desc(), e.id.desc()).limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
