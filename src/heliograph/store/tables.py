@@ -281,8 +281,14 @@ webhook_events = Table(
     Column("first_attempt_at", Time),
     Column("finished_at", Time),
     Column("envelope", String(16), nullable=False, default="event"),  # event | bare (link clicks)
+    # event-feed cursor, given by the database (migration 0006): commit order on SQLite; on PostgreSQL
+    # ordered by (txid, seq) and read only below the oldest running transaction (services/event_feed.py)
+    Column("seq", BigInteger),
+    Column("txid", BigInteger, nullable=False, server_default="0"),
     Index("ix_webhook_events_status_next", "status", "next_attempt_at"),
     Index("ix_webhook_events_org", "organization_id", "occurred_at"),
+    Index("ix_webhook_events_seq", "seq"),
+    Index("ix_webhook_events_feed", "organization_id", "txid", "seq"),
 )
 
 webhook_attempts = Table(
