@@ -32,6 +32,7 @@ class Wakeups:
 
     dispatcher: asyncio.Event = field(default_factory=asyncio.Event)
     webhooks: asyncio.Event = field(default_factory=asyncio.Event)
+    receipts: asyncio.Event = field(default_factory=asyncio.Event)  # carrier receipts stored, to be applied
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Context:
     committer: object | None = None  # services.committer.GroupCommitter, set by bootstrap
     pacer: object | None = None  # services.pacing.SenderPacer, set by bootstrap
     pool_rng: random.Random = field(default_factory=random.Random)
+    feed: object | None = None  # services.event_feed.Feed, made by the first event stream
 
     @property
     def tariff(self) -> Tariff:
