@@ -22,7 +22,7 @@ class BodyTooLarge(Exception):
 
 
 class BodyGate:
-    """413 for bodies over the limit (declared or streamed), 415 for bodies that are not JSON."""
+    """413 for bodies over the limit (declared or streamed), 415 for API bodies that are not JSON."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -38,7 +38,14 @@ class BodyGate:
             await _reject(scope, receive, send, _too_large(self.max_bytes))
             return
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if ctype and ctype != b"application/json" and not ctype.endswith(b"+json") and length not in (None, b"0"):
+        json_only = not scope["path"].startswith("/console/")  # the console's forms are urlencoded
+        if (
+            json_only
+            and ctype
+            and ctype != b"application/json"
+            and not ctype.endswith(b"+json")
+            and length not in (None, b"0")
+        ):
             err = HeliographError(
                 f"Content-Type {ctype.decode(errors='replace')} is not supported; send application/json.",
                 code="10024",
