@@ -136,6 +136,7 @@ def serve(
             server_header=False,
         )
         server = GracefulServer(config)
+        server.on_exit = _ending_streams(hg.ctx)
         _remember_address(settings)
         if worker_process is not None:
             worker_process.start()
@@ -155,9 +156,21 @@ def serve(
 class GracefulServer(uvicorn.Server):
     """After a graceful shutdown on SIGTERM or SIGINT, exit with status 0 (uvicorn re-raises the signal)."""
 
+    on_exit: Any = None  # called on the signal, before uvicorn waits for open responses
+
     def handle_exit(self, sig, frame) -> None:  # noqa: ANN001
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+        if self.on_exit is not None:
+            self.on_exit()
+
+
+def _ending_streams(ctx: Any) -> Any:
+    """Event streams never end by themselves: end them on shutdown, or uvicorn would wait for them."""
+    from heliograph.services import event_feed
+
+    loop = asyncio.get_running_loop()
+    return lambda: loop.call_soon_threadsafe(event_feed.close, ctx)
 
 
 def _tune_gc() -> None:

@@ -14,6 +14,7 @@ from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
     alphanumeric_sender_ids,
     autoresp_configs,
+    devtools,
     hosted_numbers,
     links,
     messages,
@@ -43,6 +44,7 @@ ROUTERS = (
     ("/v2", number_orders.router, "number orders"),
     ("/v2", webhook_deliveries.router, "webhook deliveries"),
     ("/sandbox/v1", sandbox.router, "sandbox"),
+    ("/heliograph/v1", devtools.router, "developer tools"),
     ("", ops.router, "operations"),
     ("", links.router, "short links"),  # last: it matches any /<prefix>/<token>
 )

@@ -78,7 +78,7 @@ def _too_large(limit: int) -> HeliographError:
 class AuthGate:
     """Bearer API key → the caller, stored in scope["state"]; API rate limit per key."""
 
-    PREFIXES = ("/v2/", "/sandbox/")
+    PREFIXES = ("/v2/", "/sandbox/", "/heliograph/v1/")
 
     def __init__(self, app: ASGIApp, heliograph: Any, buckets: TokenBuckets) -> None:
         self.app = app
