@@ -29,6 +29,7 @@ from heliograph.api.routes import (
     webhook_deliveries,
 )
 from heliograph.bootstrap import Heliograph
+from heliograph.console import routes as console
 from heliograph.services.idempotency import InFlight
 
 ROUTERS = (
@@ -46,6 +47,7 @@ ROUTERS = (
     ("/sandbox/v1", sandbox.router, "sandbox"),
     ("/heliograph/v1", devtools.router, "developer tools"),
     ("", ops.router, "operations"),
+    ("", console.router, "console"),  # GET / and /console/…
     ("", links.router, "short links"),  # last: it matches any /<prefix>/<token>
 )
 
@@ -74,6 +76,7 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastP
     errors.install(app)
     for prefix, router, tag in ROUTERS:
         app.include_router(router, prefix=prefix, tags=[tag])
+    console.mount_static(app)
     settings = heliograph.settings
     buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
