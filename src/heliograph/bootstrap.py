@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from heliograph.carriers.base import Carrier
 from heliograph.carriers.simulator import SimulatorCarrier
@@ -52,4 +54,28 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     if settings.number_pool_seed is not None:
         ctx.pool_rng = random.Random(settings.number_pool_seed)
     carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)
-    return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, carrier))
+    factory = connector_factory(clock, simulator=carrier)
+    return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, factory))
+
+
+def connector_factory(clock: Clock, *, simulator: Carrier) -> Callable[[dict[str, Any]], Any]:
+    """Builds the connector a `connectors` row describes; the one place that names concrete carriers.
+    The `simulator` row gets the process's simulator (or the test double passed to `build`)."""
+
+    def make(row: dict[str, Any]) -> Any:
+        kind, config = row["type"], dict(row["config"] or {})
+        if kind == "simulator":
+            if hasattr(simulator, "configure"):
+                simulator.configure(config)
+            return simulator
+        if kind == "smpp":
+            from heliograph.carriers.smpp import SmppConfig, SmppConnector
+
+            return SmppConnector(row["name"], SmppConfig(**config), clock)
+        if kind == "telnyx":
+            from heliograph.carriers.telnyx import TelnyxConfig, TelnyxUpstream
+
+            return TelnyxUpstream(row["name"], TelnyxConfig(**config), clock)
+        raise ValueError(f"unknown connector type {kind!r}")
+
+    return make

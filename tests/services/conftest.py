@@ -54,6 +54,10 @@ class World:
         return self.hg.ctx
 
     @property
+    def links(self):  # noqa: ANN201
+        return self.hg.workers.links
+
+    @property
     def long_code(self) -> str:
         return next(n for n in self.account.phone_numbers if not n.startswith("+1888"))
 
@@ -90,5 +94,7 @@ async def world(request, tmp_path) -> AsyncIterator[World]:
     hg = build(settings, clock=clock, carrier=carrier)
     await upgrade(hg.ctx.db)
     account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS")
+    await hg.workers.links.start()  # the default route sends everything to the simulator: the recording carrier
     yield World(hg, clock, carrier, account)
+    await hg.workers.links.close()
     await hg.ctx.db.dispose()

@@ -53,7 +53,7 @@ async def test_configured_keyword_replies_with_a_real_outbound_message(world):
         },
     )
     await _receive(world, "ayuda")
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     replies = [s for _, s in world.carrier.submitted if s.to_number == HANDSET]
     assert [r.text for r in replies] == ["Help: reply STOP to opt out of all texts."]
     assert replies[0].from_number == world.long_code
@@ -61,7 +61,7 @@ async def test_configured_keyword_replies_with_a_real_outbound_message(world):
 
 async def test_without_a_config_default_keywords_change_block_rules_but_send_nothing(world):
     await _receive(world, "UNSUBSCRIBE")
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     assert world.carrier.submitted == []
     rules, total = await compliance.list_opt_outs(world.ctx, world.caller.organization_id, [], 0, 10)
     assert total == 1 and rules[0]["keyword"] == "UNSUBSCRIBE" and rules[0]["from_number"] == world.long_code

@@ -11,7 +11,7 @@ async def _traffic(world, destinations: list[str]) -> list[dict]:
     for to in destinations:
         wires.append(await sending.send(world.ctx, world.caller, {"from": world.long_code, "to": to, "text": "m"}))
     world.clock.advance(1)  # past the sender's pacing slots (10 per second)
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     return wires
 
 
@@ -54,6 +54,6 @@ async def test_failure_before_sending_counts_as_attempted_and_failed(world):
     world.ctx.settings.queue_ttl_seconds = 1
     await sending.send(world.ctx, world.caller, {"from": world.long_code, "to": "+13125550101", "text": "m"})
     world.clock.advance(5)
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     data, _ = await metrics.high_level(world.ctx, world.caller.organization_id, "1h", None, 0, 20)
     assert (data[0]["outbound"]["sent"], data[0]["outbound"]["error_ratio"]) == (0, 1.0)

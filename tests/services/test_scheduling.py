@@ -24,11 +24,11 @@ async def test_scheduled_message_waits_then_is_sent_when_due(world):
     wire = await _schedule(world, 10)
     assert wire["to"][0]["status"] == "scheduled"
     assert wire["send_at"] == _send_at(world, 10)
-    assert (await dispatch.dispatch_once(world.ctx, world.carrier)).taken == 0
+    assert (await dispatch.dispatch_once(world.ctx, world.links)).taken == 0
     world.clock.advance(9 * 60 + 59)
-    assert (await dispatch.dispatch_once(world.ctx, world.carrier)).taken == 0
+    assert (await dispatch.dispatch_once(world.ctx, world.links)).taken == 0
     world.clock.advance(1)
-    assert (await dispatch.dispatch_once(world.ctx, world.carrier)).taken == 1
+    assert (await dispatch.dispatch_once(world.ctx, world.links)).taken == 1
     sent_at, submission = world.carrier.submitted[0]
     assert submission.message_id == wire["id"]
     assert sent_at - world.clock.now_us() == 0
@@ -60,7 +60,7 @@ async def test_cancel_until_a_minute_before_send_at(world):
     cancelled = await messages_query.cancel(world.ctx, world.caller.organization_id, wire["id"])
     assert cancelled["to"][0]["status"] == "cancelled"
     world.clock.advance(3600)
-    assert (await dispatch.dispatch_once(world.ctx, world.carrier)).taken == 0
+    assert (await dispatch.dispatch_once(world.ctx, world.links)).taken == 0
     assert world.carrier.submitted == []
     retrieved = await messages_query.retrieve(world.ctx, world.caller.organization_id, wire["id"])
     assert retrieved["to"][0]["status"] == "cancelled"
@@ -73,7 +73,7 @@ async def test_cancel_refused_inside_the_last_minute_and_after_sending(world):
         await messages_query.cancel(world.ctx, world.caller.organization_id, wire["id"])
     assert (exc.value.status, exc.value.code) == (403, "10015")
     world.clock.advance(60)
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     with pytest.raises(HeliographError) as exc:
         await messages_query.cancel(world.ctx, world.caller.organization_id, wire["id"])
     assert exc.value.status == 403
@@ -84,7 +84,7 @@ async def test_message_still_queued_at_valid_until_fails_unbilled(world):
     body = {"from": world.long_code, "to": "+13125550123", "text": "stale"}
     wire = await sending.send(world.ctx, world.caller, body)
     world.clock.advance(61)  # the dispatcher was down for a minute
-    await dispatch.dispatch_once(world.ctx, world.carrier)
+    await dispatch.dispatch_once(world.ctx, world.links)
     retrieved = await messages_query.retrieve(world.ctx, world.caller.organization_id, wire["id"])
     assert retrieved["to"][0]["status"] == "sending_failed"
     assert retrieved["errors"][0]["code"] == "40014"

@@ -12,7 +12,7 @@ from heliograph.services import dispatch, sending
 
 async def _drain(world, seconds: float, step: float = 0.01) -> None:
     for _ in range(int(seconds / step)):
-        await dispatch.dispatch_once(world.ctx, world.carrier)
+        await dispatch.dispatch_once(world.ctx, world.links)
         world.clock.advance(step)
 
 

@@ -9,6 +9,10 @@ force other outcomes (documented in the README):
     +15005550004  refused by the API before anything is created (see domain/sandbox.py)
 
 Receipts are kept in a heap and fired by one task in batches, so thousands in flight cost one timer.
+
+Failure injection (the console's simulator page, `connectors` config of the `simulator` row): a receipt
+delay, a percentage of messages that end `delivery_failed`, extra latency at submission, and handsets
+switched off (their messages fail). `configure` applies a new config to the running simulator.
 """
 
 from __future__ import annotations
@@ -18,9 +22,19 @@ import contextlib
 import heapq
 import itertools
 import logging
+import random
 from collections.abc import Sequence
+from typing import Any
 
-from heliograph.carriers.base import DeliveryReport, HandsetCopy, ReportSink, Submission, SubmitResult
+from heliograph.carriers.base import (
+    DeliveryReport,
+    HandsetCopy,
+    LinkState,
+    ReportSink,
+    Sinks,
+    Submission,
+    SubmitResult,
+)
 from heliograph.clock import Clock
 from heliograph.domain import sandbox
 
@@ -29,10 +43,18 @@ logger = logging.getLogger(__name__)
 
 class SimulatorCarrier:
     name = "simulator"
+    type = "simulator"
 
-    def __init__(self, clock: Clock, dlr_delay_ms: int = 200) -> None:
+    def __init__(self, clock: Clock, dlr_delay_ms: int = 200, rng: random.Random | None = None) -> None:
         self._clock = clock
+        self._default_delay_ms = dlr_delay_ms
         self._delay_us = dlr_delay_ms * 1000
+        self._failure_rate = 0.0  # fraction of messages whose receipt says delivery_failed
+        self._extra_latency = 0.0  # seconds added to each submission
+        self._handsets_off: frozenset[str] = frozenset()
+        self._failing: set[str] = set()  # message ids drawn to fail by the failure rate
+        self._rng = rng or random.Random()
+        self._opened_at = clock.now_us()
         self._heap: list[tuple[int, int, Submission]] = []
         self._armed: set[str] = set()  # message ids with a receipt in the heap
         self._seq = itertools.count()
@@ -40,11 +62,26 @@ class SimulatorCarrier:
         self._task: asyncio.Task | None = None
         self._sink: ReportSink | None = None
 
+    def configure(self, config: dict[str, Any]) -> None:
+        """Apply the simulator controls (keys as in services.connectors.simulator_controls)."""
+        self._delay_us = int(config.get("dlr_delay_ms", self._default_delay_ms)) * 1000
+        self._failure_rate = float(config.get("failure_rate_percent", 0)) / 100
+        self._extra_latency = int(config.get("extra_latency_ms", 0)) / 1000
+        self._handsets_off = frozenset(config.get("handsets_off", ()))
+
+    async def open(self, sinks: Sinks) -> None:
+        await self.start(sinks.reports)
+
+    def link_state(self) -> LinkState:
+        return LinkState("up", self._opened_at, None, len(self._armed))
+
     async def start(self, on_reports: ReportSink) -> None:
         self._sink = on_reports
         self._task = asyncio.create_task(self._run(), name="simulator-receipts")
 
     async def submit(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
+        if self._extra_latency:
+            await asyncio.sleep(self._extra_latency)
         results = []
         now = self._clock.now_us()
         for sub in submissions:
@@ -59,6 +96,8 @@ class SimulatorCarrier:
                     )
                 )
                 continue
+            if self._failure_rate and self._rng.random() < self._failure_rate:
+                self._failing.add(sub.message_id)
             self._arm(now + self._delay_us, sub)
             results.append(SubmitResult(sub.message_id, accepted=True, carrier_message_id=sub.message_id))
         return results
@@ -106,6 +145,23 @@ class SimulatorCarrier:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _report(self, sub: Submission, now: int) -> DeliveryReport:
+        if sub.to_number in self._handsets_off:
+            return DeliveryReport(
+                sub.message_id,
+                "delivery_failed",
+                now,
+                error_code="40008",
+                error_detail=f"The handset {sub.to_number} is switched off (simulator).",
+            )
+        if sub.message_id in self._failing:
+            self._failing.discard(sub.message_id)
+            return DeliveryReport(
+                sub.message_id,
+                "delivery_failed",
+                now,
+                error_code="40008",
+                error_detail="Failed on purpose by the simulator's failure rate.",
+            )
         outcome = sandbox.outcome_for(sub.to_number)
         if outcome is sandbox.Outcome.DELIVERY_FAILED:
             return DeliveryReport(

@@ -11,8 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from heliograph.carriers.base import Carrier, DeliveryReport
+from heliograph.carriers.base import DeliveryReport
 from heliograph.services import inbound, metrics
+from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
 from heliograph.store import accounts, outbox
@@ -47,18 +48,11 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
     async with ctx.db.read() as conn:
         rows = {r["id"]: r for r in await store.get_messages(conn, [rep.message_id for rep in reports])}
         profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
-    plan = _plan(reports, rows, profiles)
+    plan = plan_reports(reports, rows, profiles)
     replies = 0
     if plan.changes:
         async with ctx.db.transaction() as conn:
-            still_sent = await store.ids_in_status(conn, [c["id"] for c in plan.changes], "sent")
-            plan.keep_only(still_sent)
-            replies = await _deliver_on_net(ctx, conn, plan.copies, plan.events)
-            await store.update_many(conn, plan.changes)
-            await outbox.add_events(conn, plan.events)
-            await metrics.record(conn, plan.transitions)
-            if plan.copies:
-                await conn.execute(handset_messages.insert(), plan.copies)
+            replies = await write_plan(ctx, conn, plan)
     if plan.events:
         ctx.wakeups.webhooks.set()
     if replies:
@@ -68,8 +62,22 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
     return len(plan.changes)
 
 
+async def write_plan(ctx: Context, conn, plan: ReportPlan) -> int:  # noqa: ANN001
+    """Write what a batch of receipts changes, keeping only messages still `sent` (another writer may have
+    finalized some since the read); returns the number of on-net replies queued."""
+    still_sent = await store.ids_in_status(conn, [c["id"] for c in plan.changes], "sent")
+    plan.keep_only(still_sent)
+    replies = await _deliver_on_net(ctx, conn, plan.copies, plan.events)
+    await store.update_many(conn, plan.changes)
+    await outbox.add_events(conn, plan.events)
+    await metrics.record(conn, plan.transitions)
+    if plan.copies:
+        await conn.execute(handset_messages.insert(), plan.copies)
+    return replies
+
+
 @dataclass
-class _Plan:
+class ReportPlan:
     """What a batch of receipts changes, built before the write transaction."""
 
     changes: list[Row] = field(default_factory=list)
@@ -86,8 +94,8 @@ class _Plan:
         self.transitions = [t for t in self.transitions if t[1]["id"] in ids]
 
 
-def _plan(reports: list[DeliveryReport], rows: dict[str, Row], profiles: dict[str, Row]) -> _Plan:
-    plan = _Plan()
+def plan_reports(reports: list[DeliveryReport], rows: dict[str, Row], profiles: dict[str, Row]) -> ReportPlan:
+    plan = ReportPlan()
     for report in reports:
         row = rows.get(report.message_id)
         if row is not None and row["status"] == "sending":
@@ -158,12 +166,21 @@ async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Ro
     return replies
 
 
-async def resume_in_flight(ctx: Context, carrier: Carrier, sent_before: int | None = None, limit: int = 100_000) -> int:
-    """Offer the carrier every receipt still owed (at start-up), or those owed for a while (periodically:
-    another process that held them may have died). Reports that arrive twice are ignored."""
+async def resume_in_flight(
+    ctx: Context, links: CarrierLinks, sent_before: int | None = None, limit: int = 100_000
+) -> int:
+    """Offer each connector every receipt still owed for messages it carried (at start-up), or those owed
+    for a while (periodically: another process that held them may have died). Reports that arrive twice
+    are ignored."""
     async with ctx.db.read() as conn:
         rows = await store.in_flight(conn, sent_before, limit)
-    await carrier.resume([submission(r) for r in rows])
+    by_connector: dict[str, list[Row]] = {}
+    for r in rows:
+        by_connector.setdefault(r.get("connector") or "simulator", []).append(r)
+    for name, owed in by_connector.items():
+        connector = links.get(name)
+        if connector is not None:
+            await connector.resume([submission(r) for r in owed])
     return len(rows)
 
 

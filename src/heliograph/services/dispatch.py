@@ -8,12 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from heliograph.carriers.base import Carrier, Submission, SubmitResult
+from heliograph.carriers.base import Submission, SubmitResult
 from heliograph.domain.errors import DELIVERY_ERROR_TITLES
 from heliograph.services import metrics, views, webhooks
+from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaError, MediaFetcher
 from heliograph.store import accounts, claims, outbox
+from heliograph.store import carriers as carrier_store
 from heliograph.store import compliance as compliance_store
 from heliograph.store import messages as store
 from heliograph.store.engine import BACKGROUND_BATCH
@@ -61,6 +63,7 @@ _CHANGE_KEYS = (
     "media",
     "cost_rate",
     "cost_carrier_fee",
+    "connector",
 )
 
 
@@ -74,7 +77,7 @@ def _needs_media(row: Row) -> bool:
     return row["type"] == "MMS" and any(m.get("size") is None for m in row["media"] or [])
 
 
-async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = BACKGROUND_BATCH) -> Round:
+async def dispatch_once(ctx: Context, links: CarrierLinks, limit: int = BACKGROUND_BATCH) -> Round:
     """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:
@@ -93,11 +96,11 @@ async def dispatch_once(ctx: Context, carrier: Carrier, limit: int = BACKGROUND_
     failed_ids = {m["id"] for m, _ in failed}
     awaiting = [m for m in claimed if m["id"] not in failed_ids and _needs_media(m)]
     ready = [m for m in claimed if m["id"] not in failed_ids and m not in awaiting]
-    await _submit(ctx, carrier, ready, failed, now)
+    await _submit(ctx, links, ready, failed, now)
     return Round(len(claimed), awaiting)
 
 
-async def submit_with_media(ctx: Context, carrier: Carrier, fetcher: MediaFetcher, rows: list[Row]) -> None:
+async def submit_with_media(ctx: Context, links: CarrierLinks, fetcher: MediaFetcher, rows: list[Row]) -> None:
     """Fetch each MMS's media (size, type, hash), then submit; media that cannot be used fails the message."""
     outcomes = await asyncio.gather(
         *(fetcher.fetch_all([m["url"] for m in r["media"]]) for r in rows), return_exceptions=True
@@ -117,30 +120,118 @@ async def submit_with_media(ctx: Context, carrier: Carrier, fetcher: MediaFetche
         ]
         ready.append(row)
     failed = [(row, message_error("40009", detail)) for row, detail in unusable]
-    await _submit(ctx, carrier, ready, failed, ctx.now())
+    await _submit(ctx, links, ready, failed, ctx.now())
 
 
-async def _submit(ctx: Context, carrier: Carrier, ready: list[Row], failed: list[tuple[Row, Row]], now: int) -> None:
-    try:
-        results = await carrier.submit([submission(m) for m in ready]) if ready else []
-    except Exception:
-        logger.exception("carrier submit failed; messages go back to the queue", extra={"action": "carrier_submit"})
-        await _requeue(ctx, ready, now + 1_000_000)
-        results = []
-        ready = []
+# a message whose connectors are all down waits this long before the next try (it stays `queued`)
+LINKS_DOWN_RETRY_US = 1_000_000
+
+
+@dataclass
+class _Outcomes:
+    """What a dispatch round decided, per message, before it is committed."""
+
+    updated: list[Row] = field(default_factory=list)
+    changes: list[Row] = field(default_factory=list)
+    parts: list[Row] = field(default_factory=list)
+    waiting: list[Row] = field(default_factory=list)
+
+    def add(self, row: Row, change: Row) -> None:
+        self.changes.append(change)
+        self.updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
+
+
+async def _submit(ctx: Context, links: CarrierLinks, ready: list[Row], failed: list[tuple[Row, Row]], now: int) -> None:
+    """Each message goes to the first connector of its route that is up; a retryable refusal passes it to
+    the next one; when none can take it now it waits (`queued`) and is tried again shortly."""
+    out = _Outcomes()
+    position: dict[str, int] = {}  # message id -> index of the next connector of its route to try
+    pending = ready
+    while pending:
+        groups: dict[str, list[Row]] = {}
+        for row in pending:
+            route = links.route(row["to_number"], row["messaging_profile_id"], row["type"])
+            if route is None:
+                failed.append((row, message_error("40001", f"No route matches {row['to_number']} ({row['type']}).")))
+                continue
+            chosen = None
+            index = position.get(row["id"], 0)
+            while index < len(route.connectors) and chosen is None:
+                name = route.connectors[index]
+                index += 1
+                if links.get(name) is not None and links.state(name).state == "up":
+                    chosen = name
+            position[row["id"]] = index
+            if chosen is None:
+                out.waiting.append(row)
+            else:
+                groups.setdefault(chosen, []).append(row)
+        pending = await _submit_groups(ctx, links, groups, now, out)
     done = ctx.now()
-    changes: list[Row] = []
-    updated: list[Row] = []
     for row, error in failed:
-        change = _final(row, "sending_failed", done, [error])
-        changes.append(change)
-        updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
-    for row, result in zip(ready, results, strict=True):
-        change = _after_submit(row, result, now, done)
-        changes.append(change)
-        updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
-    if changes:
-        await _commit_changes(ctx, updated, changes)
+        out.add(row, _final(row, "sending_failed", done, [error]))
+    if out.waiting:
+        logger.info(
+            "no connector of the route is up; messages wait", extra={"action": "dispatch", "count": len(out.waiting)}
+        )
+        await _requeue(ctx, out.waiting, done + LINKS_DOWN_RETRY_US)
+    if out.changes:
+        await _commit_changes(ctx, out.updated, out.changes, out.parts)
+
+
+async def _submit_groups(
+    ctx: Context, links: CarrierLinks, groups: dict[str, list[Row]], claimed_at: int, out: _Outcomes
+) -> list[Row]:
+    """Submit each connector's share at once; returns the messages to offer to their next connector."""
+    names = list(groups)
+    results = await asyncio.gather(
+        *(links.get(n).submit([submission(m) for m in groups[n]]) for n in names), return_exceptions=True
+    )
+    again: list[Row] = []
+    done = ctx.now()
+    for name, outcome in zip(names, results, strict=True):
+        rows = groups[name]
+        if isinstance(outcome, BaseException):
+            logger.error(
+                "connector submit crashed; trying the next connector",
+                exc_info=outcome,
+                extra={"action": "carrier_submit", "connector": name},
+            )
+            again.extend(rows)
+            continue
+        taken = 0
+        for row, result in zip(rows, outcome, strict=True):
+            if result.retryable:
+                again.append(row)
+                continue
+            taken += result.accepted
+            out.add(row, _after_submit(row, result, claimed_at, done, name))
+            for i, carrier_id in enumerate(result.carrier_part_ids):
+                out.parts.append(
+                    {
+                        "message_id": row["id"],
+                        "part": i,
+                        "connector": name,
+                        "carrier_message_id": carrier_id,
+                        "status": None,
+                        "error_code": None,
+                        "error_detail": None,
+                        "updated_at": done,
+                    }
+                )
+            if name != "simulator":
+                logger.info(
+                    "submitted" if result.accepted else "refused by the carrier",
+                    extra={
+                        "action": "carrier_submit",
+                        "message_id": row["id"],
+                        "connector": name,
+                        "carrier_message_ids": list(result.carrier_part_ids),
+                        "error_code": result.error_code,
+                    },
+                )
+        links.count_submitted(name, taken)
+    return again
 
 
 def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
@@ -156,16 +247,19 @@ def _final(row: Row, status: str, at: int, errors: list[Row]) -> Row:
         "wait_seconds": row["wait_seconds"],
         "due_at": None,
         "media": row["media"],
+        "connector": row.get("connector"),
         # a message that never left the platform is not billed (Telnyx, error 40014)
         "cost_rate": "0" if status == "sending_failed" else row["cost_rate"],
         "cost_carrier_fee": "0" if status == "sending_failed" else row["cost_carrier_fee"],
     }
 
 
-def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) -> Row:
+def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int, connector: str) -> Row:
     if not result.accepted:
-        return _final(row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)])
+        change = _final(row, "sending_failed", done, [message_error(result.error_code or "40008", result.error_detail)])
+        return {**change, "connector": connector}
     return {
+        "connector": connector,
         "id": row["id"],
         "status": "sent",
         "sent_at": done,
@@ -182,7 +276,7 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int) ->
     }
 
 
-async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) -> None:
+async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row], parts: list[Row]) -> None:
     """Record what happened to claimed messages — only those this worker still holds: a message whose
     lease ran out meanwhile may have been retaken (and finished) by another worker. The webhooks are
     built before the write transaction, so the write lock is held for the writes alone."""
@@ -199,9 +293,14 @@ async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row]) 
         if not kept:
             return
         await store.update_many(conn, [{k: changes[i][k] for k in ("id", *_CHANGE_KEYS)} for i in kept])
+        kept_ids = {updated[i]["id"] for i in kept}
+        kept_parts = [p for p in parts if p["message_id"] in kept_ids]
+        await carrier_store.replace_parts(conn, kept_parts)
         await outbox.add_events(conn, [events[i] for i in kept])
         await metrics.record(conn, [({"status": "sending"}, updated[i]) for i in kept])
     ctx.wakeups.webhooks.set()
+    if kept_parts:
+        ctx.wakeups.receipts.set()  # a receipt may have arrived before these parts were stored
 
 
 def message_event(row: Row, profile: Row | None) -> Row:

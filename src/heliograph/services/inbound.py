@@ -12,6 +12,7 @@ import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
+from heliograph.carriers.base import CarrierInbound
 from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
 from heliograph.domain.errors import NotFound, ValidationFailed
@@ -190,6 +191,40 @@ async def _reply(ctx: Context, receiver: Receiver, to: str, text: str, now: int)
     draft = sending.Draft(row, sender)
     await sending.pace(ctx, draft)
     return row
+
+
+async def record_carrier_inbound(ctx: Context, items: list[CarrierInbound]) -> None:
+    """Messages from carrier links (SMPP deliver_sm, an upstream's message.received): the same path as the
+    sandbox's, committed before the link acknowledges. A message to a number that is not ours is logged
+    and dropped (acknowledged, so the carrier does not redeliver it forever)."""
+    events: list[Row] = []
+    replies = 0
+    async with ctx.db.transaction() as conn:
+        for item in items:
+            receiver = await find_receiver(conn, item.to_number)
+            if receiver is None:
+                logger.warning(
+                    "inbound message to a number that is not on this platform: dropped",
+                    extra={"action": "carrier_inbound", "connector": item.connector, "to": item.to_number},
+                )
+                continue
+            outcome = await process(ctx, conn, receiver, item.from_number, item.text, list(item.media_urls), item.at_us)
+            events.extend(outcome.events)
+            replies += len(outcome.replies)
+            logger.info(
+                "inbound message",
+                extra={
+                    "action": "carrier_inbound",
+                    "connector": item.connector,
+                    "message_id": outcome.message["id"],
+                    "carrier_message_id": item.carrier_message_id,
+                },
+            )
+        await outbox.add_events(conn, events)
+    if events:
+        ctx.wakeups.webhooks.set()
+    if replies:
+        ctx.wakeups.dispatcher.set()
 
 
 async def receive(ctx: Context, org_id: str, *, sender: str, to: str, text: str | None, media_urls: list[str]) -> Row:

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 
-from heliograph.carriers.base import Carrier
 from heliograph.services import dispatch
+from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaFetcher
 from heliograph.store import claims
@@ -16,9 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, ctx: Context, carrier: Carrier, poll_seconds: float = 0.5, media_lanes: int = 8) -> None:
+    def __init__(self, ctx: Context, links: CarrierLinks, poll_seconds: float = 0.5, media_lanes: int = 8) -> None:
         self._ctx = ctx
-        self._carrier = carrier
+        self._links = links
         self._poll = poll_seconds
         self._stopping = asyncio.Event()
         settings = ctx.settings
@@ -39,7 +39,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             ctx.wakeups.dispatcher.clear()
             try:
-                round_ = await dispatch.dispatch_once(ctx, self._carrier)
+                round_ = await dispatch.dispatch_once(ctx, self._links)
             except Exception:
                 logger.exception("dispatch round failed", extra={"action": "dispatch"})
                 await asyncio.sleep(1)
@@ -71,6 +71,6 @@ class Dispatcher:
     async def _with_media(self, rows: list) -> None:
         async with self._media_lanes:
             try:
-                await dispatch.submit_with_media(self._ctx, self._carrier, self._fetcher, rows)
+                await dispatch.submit_with_media(self._ctx, self._links, self._fetcher, rows)
             except Exception:  # the leases expire and the messages are claimed again
                 logger.exception("media round failed", extra={"action": "media"})

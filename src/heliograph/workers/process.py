@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 DISPATCH = b"d"
 WEBHOOKS = b"w"
+RECEIPTS = b"r"
 
 
 def _die_with_parent() -> None:
@@ -46,6 +47,7 @@ class WorkerProcess:
         return Wakeups(
             dispatcher=ForwardingEvent(lambda: self._nudge(DISPATCH)),
             webhooks=ForwardingEvent(lambda: self._nudge(WEBHOOKS)),
+            receipts=ForwardingEvent(lambda: self._nudge(RECEIPTS)),
         )
 
     def _nudge(self, kind: bytes) -> None:
@@ -109,6 +111,8 @@ def listen_for_nudges(fd: int, wakeups: Wakeups) -> None:
             wakeups.dispatcher.set()
         if WEBHOOKS in data:
             wakeups.webhooks.set()
+        if RECEIPTS in data:
+            wakeups.receipts.set()
 
     os.set_blocking(fd, False)
     loop.add_reader(fd, on_readable)

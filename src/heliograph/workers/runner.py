@@ -12,8 +12,9 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from heliograph.carriers.base import Carrier
-from heliograph.services import delivery
+from heliograph.carriers.base import Sinks
+from heliograph.services import delivery, inbound, receipts
+from heliograph.services.carrier_links import CarrierLinks, Factory
 from heliograph.services.context import Context
 from heliograph.store import claims, idempotency
 from heliograph.workers.dispatcher import Dispatcher
@@ -25,18 +26,31 @@ logger = logging.getLogger(__name__)
 STALE_RECEIPT_US = 5_000_000
 
 
+# how often connector and route changes are looked for, and link states reported
+LINKS_REFRESH_SECONDS = 2.0
+LINKS_REPORT_SECONDS = 5.0
+
+
 @dataclass
 class Workers:
     ctx: Context
-    carrier: Carrier
+    connector_factory: Factory
+    links: CarrierLinks = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     webhook_sender: WebhookSender = field(init=False)
     tasks: list[asyncio.Task] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        self.dispatcher = Dispatcher(self.ctx, self.carrier)
-        self.webhook_sender = WebhookSender(self.ctx)
+        ctx = self.ctx
+        sinks = Sinks(
+            reports=lambda items: delivery.record_reports(ctx, items),
+            receipts=lambda items: receipts.record(ctx, items),
+            inbound=lambda items: inbound.record_carrier_inbound(ctx, items),
+        )
+        self.links = CarrierLinks(ctx, self.connector_factory, sinks)
+        self.dispatcher = Dispatcher(ctx, self.links)
+        self.webhook_sender = WebhookSender(ctx)
 
     async def start(self, *, sole_process: bool) -> None:
         ctx = self.ctx
@@ -47,8 +61,8 @@ class Workers:
                 await claims.release_event_leases(conn, ctx.now())
             if released:
                 logger.info("released leases of a previous run", extra={"action": "recover", "messages": released})
-        await self.carrier.start(lambda reports: delivery.record_reports(ctx, reports))
-        resumed = await delivery.resume_in_flight(ctx, self.carrier)
+        await self.links.start()
+        resumed = await delivery.resume_in_flight(ctx, self.links)
         if resumed:
             logger.info(
                 "resumed receipts owed from before the restart",
@@ -58,6 +72,8 @@ class Workers:
             ("dispatcher", self.dispatcher.run()),
             ("webhook-sender", self.webhook_sender.run()),
             ("housekeeping", self._housekeeping()),
+            ("carrier-links", self._watch_links()),
+            ("carrier-receipts", self._apply_receipts()),
         ):
             self.tasks.append(asyncio.create_task(coro, name=name))
 
@@ -65,15 +81,18 @@ class Workers:
         self._stopping.set()
         self.dispatcher.stop()
         self.webhook_sender.stop()
+        self.ctx.wakeups.receipts.set()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.carrier.close()
+        await self.links.close()
 
     async def _housekeeping(self) -> None:
         ctx = self.ctx
         while not self._stopping.is_set():
             try:
                 await delivery.expire_overdue_receipts(ctx)
-                await delivery.resume_in_flight(ctx, self.carrier, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
+                await delivery.resume_in_flight(ctx, self.links, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
+                await receipts.apply_pending(ctx)  # also those another process stored and did not apply
+                await receipts.purge_unmatched(ctx)
                 horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
                 async with ctx.db.transaction() as conn:
                     await idempotency.purge(conn, horizon)
@@ -81,3 +100,34 @@ class Workers:
                 logger.exception("housekeeping failed", extra={"action": "housekeeping"})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), 5.0)
+
+    async def _watch_links(self) -> None:
+        """Keep this process's connectors in step with the database; report their states."""
+        ctx = self.ctx
+        last_report = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            try:
+                if await self.links.refresh():
+                    ctx.wakeups.dispatcher.set()  # a new route or connector may take waiting messages
+                if loop.time() - last_report >= LINKS_REPORT_SECONDS:
+                    await self.links.report()
+                    last_report = loop.time()
+            except Exception:
+                logger.exception("refreshing carrier links failed", extra={"action": "links"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), LINKS_REFRESH_SECONDS)
+
+    async def _apply_receipts(self) -> None:
+        """Apply carrier receipts as soon as links store them (or parts they wait for are stored)."""
+        ctx = self.ctx
+        recent_us = 600 * 1_000_000
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ctx.wakeups.receipts.wait(), 1.0)
+            ctx.wakeups.receipts.clear()
+            try:
+                await receipts.apply_pending(ctx, received_after=ctx.now() - recent_us)
+            except Exception:
+                logger.exception("applying carrier receipts failed", extra={"action": "receipts"})
+                await asyncio.sleep(0.5)
