@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from heliograph import logs
+from heliograph import cli_dev, logs
 from heliograph.settings import Settings
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ numbers_app = typer.Typer(help="Manage the sandbox account's numbers.", no_args_
 app.add_typer(numbers_app, name="numbers")
 accounts_app = typer.Typer(help="Organizations and API keys (gateway administration).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+cli_dev.register(app)  # listen, trigger, send, preview, webhooks
 
 logger = logging.getLogger("heliograph")
 err = Console(stderr=True)
