@@ -19,6 +19,7 @@ from heliograph.console.feed import Feeds
 from heliograph.domain.errors import HeliographError
 from heliograph.domain.times import iso
 from heliograph.services import (
+    connectors,
     console_sessions,
     conversations,
     inbound,
@@ -423,6 +424,57 @@ async def replay(event_id: str, request: Request) -> Response:
     except HeliographError as exc:
         return _back(f"/console/webhooks/{event_id}", error=exc.detail)
     return _back(f"/console/webhooks/{event_id}", notice="Replayed: a new attempt is on its way.")
+
+
+# --- simulator ----------------------------------------------------------------------------------------
+
+
+@router.get("/console/simulator")
+async def simulator_page(request: Request) -> Response:
+    who = await _who(request)
+    if isinstance(who, Response):
+        return who
+    controls = await connectors.get_simulator_controls(_ctx(request))
+    return await _render(request, "simulator.html", who, controls=controls, active="simulator")
+
+
+def _whole(form: dict[str, str], name: str, label: str) -> int:
+    raw = form.get(name, "").strip() or "0"
+    try:
+        return int(float(raw))
+    except ValueError:
+        raise connectors.AdminError(f"{label} must be a number.") from None
+
+
+@router.post("/console/simulator")
+async def simulator(request: Request) -> Response:
+    """The simulator is shared by every organization of the server: changing it is a sandbox-wide act."""
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    _, form = posted
+    ctx = _ctx(request)
+    if ctx.settings.mode != "sandbox":  # shared by every tenant: the gateway's admin CLI changes it
+        return _back("/console/simulator", error="In gateway mode the simulator is changed with the admin CLI.")
+    try:
+        changes: dict[str, Any] = {
+            "dlr_delay_ms": _whole(form, "dlr_delay_ms", "Receipt delay"),
+            "failure_rate_percent": float(_whole(form, "failure_rate_percent", "Failure rate")),
+            "extra_latency_ms": _whole(form, "extra_latency_ms", "Extra latency"),
+        }
+        off = set((await connectors.get_simulator_controls(ctx))["handsets_off"])
+        handset = form.get("handset", "").strip().replace(" ", "")
+        if form.get("switch") in ("off", "on"):
+            if not conversations.is_handset(handset):
+                raise connectors.AdminError(f"{handset or 'The handset'} is not an E.164 number.")
+            off = off | {handset} if form["switch"] == "off" else off - {handset}
+        if form.get("on"):
+            off.discard(form["on"])
+        changes["handsets_off"] = sorted(off)
+        await connectors.set_simulator_controls(ctx, **changes)
+    except (connectors.AdminError, ValueError) as exc:
+        return _back("/console/simulator", error=str(exc))
+    return _back("/console/simulator", notice="Saved. Workers apply it within a few seconds.")
 
 
 # --- account ------------------------------------------------------------------------------------------
