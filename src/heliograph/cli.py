@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from heliograph import cli_dev, logs
+from heliograph import cli_carriers, cli_dev, logs
 from heliograph.settings import Settings
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ app.add_typer(numbers_app, name="numbers")
 accounts_app = typer.Typer(help="Organizations and API keys (gateway administration).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 cli_dev.register(app)  # listen, trigger, send, preview, webhooks
+app.add_typer(cli_carriers.connectors_app, name="connectors")
+app.add_typer(cli_carriers.routes_app, name="routes")
 
 logger = logging.getLogger("heliograph")
 err = Console(stderr=True)
