@@ -14,6 +14,7 @@ from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
     alphanumeric_sender_ids,
     autoresp_configs,
+    carriers,
     devtools,
     hosted_numbers,
     links,
@@ -46,6 +47,7 @@ ROUTERS = (
     ("/v2", webhook_deliveries.router, "webhook deliveries"),
     ("/sandbox/v1", sandbox.router, "sandbox"),
     ("/heliograph/v1", devtools.router, "developer tools"),
+    ("/carriers/v1", carriers.router, "carrier links"),
     ("", ops.router, "operations"),
     ("", console.router, "console"),  # GET / and /console/…
     ("", links.router, "short links"),  # last: it matches any /<prefix>/<token>

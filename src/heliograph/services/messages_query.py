@@ -7,6 +7,7 @@ from typing import Any
 from heliograph.domain.errors import HeliographError, NotFound
 from heliograph.services import views
 from heliograph.services.context import Context
+from heliograph.store import carriers as carrier_store
 from heliograph.store import messages as store
 
 RETENTION_DAYS = 10
@@ -20,9 +21,17 @@ def _not_found(message_id: str) -> NotFound:
 async def retrieve(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
     async with ctx.db.read() as conn:
         row = await store.get_message(conn, org_id, message_id)
+        parts = await carrier_store.parts_of(conn, [message_id]) if row is not None and row["connector"] else []
     if row is None or row["received_at"] < ctx.now() - RETENTION_DAYS * 86400 * 1_000_000:
         raise _not_found(message_id)
-    return views.message(row)
+    return {**views.message(row), "heliograph": carrier_view(row, parts)}
+
+
+def carrier_view(row: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Heliograph's own field on a retrieved message: which connector carried it, under which carrier ids
+    (one per part; SDK models allow extra fields, spec README §8)."""
+    ids = [p["carrier_message_id"] for p in parts] or ([row["carrier_message_id"]] if row["carrier_message_id"] else [])
+    return {"connector": row["connector"], "carrier_message_ids": ids}
 
 
 async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
