@@ -42,8 +42,12 @@ class TestSmsc:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, accounts: dict[str, str] | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self, accounts: dict[str, str] | None = None, log_path: Path | None = None, tls_dir: Path | None = None
+    ) -> None:
+        """tls_dir: serve SMPP over TLS with a self-signed certificate made there (needs `openssl`)."""
         self.accounts = dict(accounts or {"heliograph": "secret"})
+        self.tls_dir = tls_dir
         self.port = free_port()
         self.control_port = free_port()
         self.log_path = log_path
@@ -59,10 +63,25 @@ class TestSmsc:
         command = ["node", str(SMSC_SCRIPT), "--port", str(self.port), "--control-port", str(self.control_port)]
         for system_id, password in self.accounts.items():
             command += ["--account", f"{system_id}:{password}"]
+        if self.tls_dir is not None:
+            key, cert = self._self_signed(self.tls_dir)
+            command += ["--tls-key", str(key), "--tls-cert", str(cert)]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(command, stdout=out, stderr=out)
         eventually(self._ready, timeout=20, message="the test SMSC did not start")
         return self
+
+    @staticmethod
+    def _self_signed(directory: Path) -> tuple[Path, Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        key, cert = directory / "smsc.key", directory / "smsc.crt"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"]
+            + ["-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )
+        return key, cert
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

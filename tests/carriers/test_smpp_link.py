@@ -171,6 +171,19 @@ async def test_refused_bind_is_down_with_the_status_and_retried_without_a_tight_
     assert link.my_submits() == []
 
 
+async def test_tls(tmp_path) -> None:
+    with TestSmsc(accounts={"tls": "pw"}, tls_dir=tmp_path) as smsc:
+        link = Link(smsc, ("tls", "pw"))
+        try:
+            connector = await link.open_up(tls=True, tls_verify=False)
+            result = (await connector.submit([sms("over TLS")]))[0]
+            assert result.accepted, result
+            assert [s["text"] for s in link.my_submits()] == ["over TLS"]
+        finally:
+            for connector in link.connectors:
+                await connector.close()
+
+
 # --------------------------------------------------------------------------------------------
 # Submitting
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 // on the next bind; a deliver_sm answered with a non-OK status (or not answered before the connection
 // closed) is delivered again, as real SMSCs do.
 
+import fs from 'node:fs';
 import http from 'node:http';
 import smpp from 'smpp';
 
@@ -212,7 +213,10 @@ function refuseBind(session, pdu) {
   setTimeout(() => session.close(), 50);
 }
 
-const server = smpp.createServer((session) => {
+// --tls-key / --tls-cert: the SMPP port speaks TLS (the control port stays plain HTTP)
+const tlsOptions = arg('--tls-key') ? { key: fs.readFileSync(arg('--tls-key')), cert: fs.readFileSync(arg('--tls-cert')) } : {};
+
+const server = smpp.createServer(tlsOptions, (session) => {
   session.inflight = new Set();
   session.on('error', () => {});
   for (const command of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {

@@ -117,7 +117,8 @@ class _Bind:
         self.index = index
         self.state = DOWN
         self.last_error: str | None = None
-        self.in_flight = 0
+        self.in_flight = 0  # submit_sm written, response awaited (at most `window`)
+        self.waiting = 0  # submit_sm waiting for a window slot on this bind
         self.window = asyncio.Semaphore(max(1, self.config.window))
         self.generation = 0  # bumped per connection, so an ack owed on a dead connection is dropped
         self._writer: asyncio.StreamWriter | None = None
@@ -394,7 +395,7 @@ class SmppConnector:
 
     def _pick_bind(self) -> _Bind | None:
         up = [b for b in self._binds if b.state == UP]
-        return min(up, key=lambda b: b.in_flight) if up else None
+        return min(up, key=lambda b: b.in_flight + b.waiting) if up else None
 
     async def _pace(self) -> None:
         if not self.config.mps:
@@ -410,6 +411,8 @@ class SmppConnector:
         return SubmitResult(sub.message_id, accepted=False, retryable=True, error_detail=detail)
 
     async def _submit_one(self, sub: Submission) -> SubmitResult:
+        if sub.message_type != "SMS":  # a route may fail over to a connector that carries it
+            return self._retryable(sub, f"SMPP connector {self.name} carries SMS only, not {sub.message_type}")
         if self._pick_bind() is None:
             return self._retryable(sub, f"SMPP connector {self.name} is {self._state}")
         try:
@@ -457,22 +460,29 @@ class SmppConnector:
             bind = self._pick_bind()
             if bind is None:
                 return self._retryable(sub, f"SMPP connector {self.name} is {self._state} ({part} not sent)")
-            await self._pace()
-            async with bind.window:
-                bind.in_flight += 1
-                try:
-                    header, resp = await bind.request(wire.SUBMIT_SM, body, self.config.submit_timeout_seconds)
-                except LinkLost as exc:
-                    if not exc.sent:
-                        await asyncio.sleep(0.05)  # never left: another bind (or the next loop's check) takes it
-                        continue
+            bind.waiting += 1
+            try:
+                await self._pace()
+                await bind.window.acquire()
+            finally:
+                bind.waiting -= 1
+            bind.in_flight += 1
+            try:
+                header, resp = await bind.request(wire.SUBMIT_SM, body, self.config.submit_timeout_seconds)
+            except LinkLost as exc:
+                if exc.sent:
                     return self._possible_duplicate(sub, f"link lost before submit_sm_resp ({part}): {exc}")
-                except TimeoutError:
-                    return self._possible_duplicate(
-                        sub, f"no submit_sm_resp within {self.config.submit_timeout_seconds:g}s ({part})"
-                    )
-                finally:
-                    bind.in_flight -= 1
+                header = None  # never left: another bind (or the next check) takes it
+            except TimeoutError:
+                return self._possible_duplicate(
+                    sub, f"no submit_sm_resp within {self.config.submit_timeout_seconds:g}s ({part})"
+                )
+            finally:
+                bind.in_flight -= 1
+                bind.window.release()
+            if header is None:
+                await asyncio.sleep(0.05)
+                continue
             status = header.status
             if status == wire.ESME_ROK:
                 return wire.parse_c_octet_body(resp)
