@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import telnyx
-from e2e_support import Verifier, fresh_number, new_profile, new_sender, send, wait_terminal
+from e2e_support import Verifier, fresh_number, new_profile, new_sender, send, wait_events, wait_terminal
 from playwright.sync_api import Page, expect
 from support import Server, WebhookReceiver, eventually
 
 pytestmark = pytest.mark.e2e
+
 
 def thread_url(server: Server, handset: str, number: str | None = None) -> str:
     return f"{server.url}/console/handsets/{handset}" + (f"?number={number}" if number else "")
@@ -134,5 +135,75 @@ def test_simulator_failure_rate_turns_new_messages_delivery_failed(
         page.goto(thread_url(server, handset))
         expect(page.locator(f"#status-{failed_id}")).to_have_text("delivery_failed")
         shoot(page, "simulator-failure")
+    finally:
+        server.stop()
+
+
+def test_replay_makes_a_second_signed_attempt_at_the_receiver(
+    server: Server, page: Page, receiver: WebhookReceiver
+) -> None:
+    profile = new_profile(server, webhook_url=receiver.url("/hook"))
+    number = new_sender(server, profile["id"])
+    sent = send(server, from_=number, to=fresh_number(), text="Replay me")
+    [(_, first)] = wait_events(receiver, sent["id"], "message.finalized")
+    event_id = first["data"]["id"]
+
+    page.goto(server.url + "/console/webhooks")
+    row = page.get_by_role("row").filter(has_text=receiver.url("/hook")).filter(has_text="message.finalized")
+    row.get_by_role("link", name="message.finalized").click()
+    expect(page.get_by_role("heading", name="Attempt 1")).to_be_visible()
+    page.get_by_role("button", name="Replay").click()
+    expect(page.get_by_role("status")).to_contain_text("Replayed")
+    expect(page.get_by_role("heading", name="Attempt 2")).to_be_visible()
+
+    attempts = wait_events(receiver, sent["id"], "message.finalized", count=2)
+    verify = Verifier(server)
+    for raw, body in attempts:
+        assert verify(raw) == body  # each attempt freshly signed, both verify with unwrap
+        assert body["data"]["id"] == event_id  # the same event: receivers can de-duplicate
+    assert [body["meta"]["attempt"] for _, body in attempts] == [1, 2]
+
+
+def test_login_is_required_off_loopback_and_other_organizations_never_show(tmp_path: Path, page: Page) -> None:
+    # 0.0.0.0 listens on every interface: not loopback, so the console asks for an API key
+    server = Server(tmp_path, env={"HELIOGRAPH_HOST": "0.0.0.0", "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50"}).start()
+    try:
+        other = server.cli_json("accounts", "create", "Other Co")
+        other_number = fresh_number()
+        with server.http(other["api_key"]) as http:
+            order = {
+                "phone_numbers": [{"phone_number": other_number}],
+                "messaging_profile_id": other["messaging_profile_id"],
+            }
+            assert http.post("/v2/number_orders", json=order).status_code == 200
+        ours_handset, theirs_handset = fresh_number(), fresh_number()
+        sandbox_message = send(server, from_=server.long_code, to=ours_handset, text="Sandbox org secret")
+        with server.http(other["api_key"]) as http:
+            body = {"from": other_number, "to": theirs_handset, "text": "Other Co hello"}
+            assert http.post("/v2/messages", json=body).status_code == 200
+
+        page.goto(server.url + "/console/")
+        expect(page.get_by_role("heading", name="Sign in to the console")).to_be_visible()
+        page.get_by_label("API key").fill("KEY-not-a-real-one")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("not valid")
+        page.get_by_label("API key").fill(other["api_key"])
+        page.get_by_role("button", name="Sign in").click()
+
+        expect(page.get_by_role("link", name=re.compile(re.escape(theirs_handset)))).to_be_visible()
+        expect(page.get_by_role("link", name=re.compile(re.escape(ours_handset)))).to_have_count(0)
+        expect(page.get_by_text("Sandbox org secret")).to_have_count(0)
+        page.goto(f"{server.url}/console/messages/{sandbox_message['id']}")
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        page.goto(f"{server.url}/console/search?q=secret")
+        expect(page.get_by_text("Nothing matches.")).to_be_visible()
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        session = cookies["heliograph_session"]
+        assert session["httpOnly"] is True
+        assert session["sameSite"] == "Strict"
+        assert other["api_key"] not in session["value"]
+
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_role("heading", name="Sign in to the console")).to_be_visible()
     finally:
         server.stop()

@@ -29,6 +29,7 @@ from heliograph.services import (
     sending,
     signature_check,
     webhook_log,
+    webhook_replay,
 )
 from heliograph.services.accounts import Caller
 
@@ -396,18 +397,7 @@ async def webhook_page(event_id: str, request: Request) -> Response:
         entry, signed = await webhook_log.entry(_ctx(request), who.organization_id, event_id)
     except HeliographError as exc:
         return await _render(request, "not_found.html", who, 404, what=exc.detail, active="webhooks")
-    return await _render(
-        request, "webhook.html", who, e=entry, signed=signed, can_replay=_replay() is not None, active="webhooks"
-    )
-
-
-def _replay():  # noqa: ANN202
-    """services.webhook_replay.replay when it exists (issue 14 builds it)."""
-    try:
-        from heliograph.services import webhook_replay
-    except ImportError:
-        return None
-    return getattr(webhook_replay, "replay", None)
+    return await _render(request, "webhook.html", who, e=entry, signed=signed, active="webhooks")
 
 
 @router.post("/console/webhooks/{event_id}/replay")
@@ -416,14 +406,11 @@ async def replay(event_id: str, request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     who, _ = posted
-    replay_fn = _replay()
-    if replay_fn is None:
-        return _back(f"/console/webhooks/{event_id}", error="Replay is not available in this build.")
     try:
-        await replay_fn(_ctx(request), who.organization_id, event_id)
+        await webhook_replay.replay(_ctx(request), who.organization_id, event_id)
     except HeliographError as exc:
         return _back(f"/console/webhooks/{event_id}", error=exc.detail)
-    return _back(f"/console/webhooks/{event_id}", notice="Replayed: a new attempt is on its way.")
+    return _back(f"/console/webhooks/{event_id}", notice="Replayed: sent again now, logged as a new attempt.")
 
 
 # --- simulator ----------------------------------------------------------------------------------------
