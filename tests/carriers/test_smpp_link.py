@@ -244,6 +244,23 @@ async def test_ton_npi_overrides(link: Link) -> None:
     assert (submit["dest_addr_ton"], submit["dest_addr_npi"]) == (2, 1)
 
 
+async def test_mps_paces_submits(link: Link) -> None:
+    connector = await link.open_up(mps=20, binds=2)
+    results = await connector.submit([sms(f"paced {n}") for n in range(11)])
+    assert all(r.accepted for r in results)
+    times = sorted(s["at"] for s in link.my_submits())
+    assert times[-1] - times[0] >= 400  # 10 intervals of 50 ms, whatever the binds
+
+
+def test_config_refuses_what_smpp_cannot_carry() -> None:
+    base = {"host": "h", "port": 2775, "system_id": "hg", "password": "pw"}
+    SmppConfig(**base)
+    for bad in ({"password": "123456789"}, {"system_id": "x" * 16}, {"binds": 0}, {"mps": 0}, {"source_ton": 256}):
+        with pytest.raises(ValueError):
+            SmppConfig(**{**base, **bad})
+    assert "pw" not in repr(SmppConfig(**base))
+
+
 async def test_a_refused_submit_names_the_smpp_status(link: Link) -> None:
     connector = await link.open_up()
     link.smsc.refuse_submits("+447700900666", ESME_RINVDSTADR)

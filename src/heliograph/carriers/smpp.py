@@ -63,6 +63,26 @@ class SmppConfig:
     reconnect_max_seconds: float = 60.0
     tls_verify: bool = True  # False accepts a self-signed SMSC certificate
 
+    def __post_init__(self) -> None:
+        """Refuse what SMPP 3.4 cannot carry (field sizes include the NUL), so `connectors add` says so."""
+        for value, label, limit in (
+            (self.system_id, "system_id", 15),
+            (self.password, "password", 8),
+            (self.system_type, "system_type", 12),
+        ):
+            if not value.isascii() or len(value) > limit:
+                raise ValueError(f"SMPP {label} must be ASCII, at most {limit} characters")
+        if self.binds < 1 or self.window < 1:
+            raise ValueError("binds and window must be at least 1")
+        if self.mps is not None and self.mps <= 0:
+            raise ValueError("mps must be positive")
+        for name in ("source_ton", "source_npi", "dest_ton", "dest_npi"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 255:
+                raise ValueError(f"{name} must be 0-255")
+        if not 0 < self.port < 65536:
+            raise ValueError("port must be 1-65535")
+
 
 class BindRefused(Exception):
     def __init__(self, status: int) -> None:
@@ -151,6 +171,9 @@ class _Bind:
             except (OSError, TimeoutError, EOFError, asyncio.IncompleteReadError, wire.PduError) as exc:
                 error = f"connect/bind failed: {type(exc).__name__}: {exc}".rstrip(": ")
                 logger.warning("SMPP connect failed", extra=self._log_extra("smpp_connect_failed", error=error))
+            except Exception as exc:  # a bug must not end the bind task silently: log, stay down, retry
+                error = f"connect/bind failed: {type(exc).__name__}"
+                logger.exception("SMPP bind error", extra=self._log_extra("smpp_bind_error", error=error))
             else:
                 failures = 0
                 self.connector.set_bind_state(self, UP, None)
@@ -313,6 +336,7 @@ class SmppConnector:
         self.clock = clock
         self.closing = False
         self.possible_duplicates = 0  # submit_sm sent but unanswered (timeout or link lost): may be delivered twice
+        self.submitted_parts = 0  # submit_sm answered OK since the connector was built (for a sent/s figure)
         self._binds = [_Bind(self, i) for i in range(max(1, config.binds))]
         self._state = DOWN
         self._since_us = clock.now_us()
@@ -485,6 +509,7 @@ class SmppConnector:
                 continue
             status = header.status
             if status == wire.ESME_ROK:
+                self.submitted_parts += 1
                 return wire.parse_c_octet_body(resp)
             if status in wire.THROTTLE_STATUSES:
                 if loop.time() + pause > deadline:
