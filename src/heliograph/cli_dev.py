@@ -172,11 +172,20 @@ class Stream:
         self.cursor = cursor
         self.connected_once = False
 
-    def events(self, *, reconnect: bool, on_state: Callable[[str], None] = lambda s: None) -> Iterator[dict]:
-        """Yield each event's data (dict); `cursor` advances as the caller asks for the next one."""
+    def events(
+        self, *, reconnect: bool, on_state: Callable[[str], None] = lambda s: None, deadline: float | None = None
+    ) -> Iterator[dict]:
+        """Yield each event's data (dict); `cursor` advances as the caller asks for the next one.
+
+        `deadline` (time.monotonic()): give up then with a CliError, even if nothing arrives."""
         delay = 0.25
-        timeout = httpx.Timeout(10, read=45)  # the server sends a keep-alive every 15 s
         while True:
+            read = 45.0  # the server sends a keep-alive every 15 s
+            if deadline is not None:
+                if time.monotonic() >= deadline:
+                    raise CliError("timed out waiting for events")
+                read = min(read, max(0.2, deadline - time.monotonic()))
+            timeout = httpx.Timeout(10, read=read)
             headers = {"Accept": "text/event-stream"}
             if self.cursor:
                 headers["Last-Event-ID"] = self.cursor
@@ -203,6 +212,8 @@ class Stream:
                         self.cursor = sse.id or item.get("cursor") or self.cursor
                     on_state("dropped")
             except httpx.HTTPError as exc:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise CliError("timed out waiting for events") from None
                 if not (reconnect and self.connected_once):
                     raise self.api.unreachable(exc) from None
                 on_state(f"dropped ({exc.__class__.__name__})")
@@ -351,13 +362,16 @@ def _watch(api: Api, cursor: str, message_id: str, until: str, timeout: float) -
     """The stream's events about `message_id` from `cursor` on, until the event `until` (or the timeout)."""
     deadline = time.monotonic() + timeout
     stream = Stream(api, {}, cursor)
-    for item in stream.events(reconnect=True):
-        if item.get("message_id") == message_id:
-            yield item
-            if item["event_type"] == until:
-                return
-        if time.monotonic() > deadline:
-            raise CliError(f"{until} for {message_id} did not arrive within {timeout:g} s")
+    try:
+        for item in stream.events(reconnect=True, deadline=deadline):
+            if item.get("message_id") == message_id:
+                yield item
+                if item["event_type"] == until:
+                    return
+    except CliError as exc:
+        if time.monotonic() < deadline:
+            raise
+        raise CliError(f"{until} for {message_id} did not arrive within {timeout:g} s") from exc
 
 
 def trigger(
