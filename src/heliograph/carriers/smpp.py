@@ -312,6 +312,11 @@ class _Bind:
             self._pending.pop(seq, None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Unanswered:
+    detail: str
+
+
 @dataclass
 class _Delivery:
     bind: _Bind
@@ -467,15 +472,24 @@ class SmppConnector:
                     return SubmitResult(sub.message_id, accepted=False, error_code=code, error_detail=str(exc))
                 outcome = await self._submit_part(sub, body, index, len(payloads))
                 if isinstance(outcome, SubmitResult):
+                    if ids and outcome.retryable:  # a resubmission sends the accepted parts again
+                        return self._possible_duplicate(
+                            sub, f"{outcome.error_detail}; {len(ids)} part(s) already taken"
+                        )
                     return outcome
+                if isinstance(outcome, _Unanswered):
+                    return self._possible_duplicate(sub, outcome.detail)
                 ids.append(outcome)
         finally:
             if ref is not None:
                 self._refs.release(ref)
         return SubmitResult(sub.message_id, accepted=True, carrier_message_id=ids[0], carrier_part_ids=tuple(ids))
 
-    async def _submit_part(self, sub: Submission, body: bytes, index: int, total: int) -> str | SubmitResult:
-        """One part's submit_sm until it is answered: its message_id, or the SubmitResult that ends the message."""
+    async def _submit_part(
+        self, sub: Submission, body: bytes, index: int, total: int
+    ) -> str | SubmitResult | _Unanswered:
+        """One part's submit_sm until it is answered: its message_id, the SubmitResult that ends the
+        message, or _Unanswered when it went out but no answer came (it may still be delivered)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.throttle_patience_seconds
         pause = 0.2
@@ -495,12 +509,10 @@ class SmppConnector:
                 header, resp = await bind.request(wire.SUBMIT_SM, body, self.config.submit_timeout_seconds)
             except LinkLost as exc:
                 if exc.sent:
-                    return self._possible_duplicate(sub, f"link lost before submit_sm_resp ({part}): {exc}")
+                    return _Unanswered(f"link lost before submit_sm_resp ({part}): {exc}")
                 header = None  # never left: another bind (or the next check) takes it
             except TimeoutError:
-                return self._possible_duplicate(
-                    sub, f"no submit_sm_resp within {self.config.submit_timeout_seconds:g}s ({part})"
-                )
+                return _Unanswered(f"no submit_sm_resp within {self.config.submit_timeout_seconds:g}s ({part})")
             finally:
                 bind.in_flight -= 1
                 bind.window.release()
