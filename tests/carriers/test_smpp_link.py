@@ -312,6 +312,19 @@ async def test_dropped_connection_mid_traffic_reconnects_and_nothing_is_stuck(li
     assert connector.link_state().in_flight == 0
 
 
+async def test_an_smsc_that_goes_away_and_comes_back(link: Link) -> None:
+    connector = await link.open_up(binds=2, reconnect_max_seconds=2)
+    link.smsc.stop_listening()
+    state = await until(lambda: connector.link_state().state == "down" and connector.link_state())
+    assert "connect/bind failed" in state.last_error
+    result = (await connector.submit([sms("while down")]))[0]
+    assert (result.accepted, result.retryable) == (False, True)
+    link.smsc.start_listening()
+    await until(lambda: connector.link_state().state == "up", message="no reconnect after the SMSC came back")
+    await until(lambda: link.smsc.bound().count(link.system_id) == 2, message="both binds should come back")
+    assert (await connector.submit([sms("after")]))[0].accepted
+
+
 # --------------------------------------------------------------------------------------------
 # Receipts
 # --------------------------------------------------------------------------------------------
