@@ -44,23 +44,28 @@ def _gateway_env() -> dict[str, str]:
     }
 
 
-def _create_account(tmp_path) -> dict:
+def _admin(tmp_path, *args: str) -> str:
     env = {**os.environ, **_gateway_env()}
     done = subprocess.run(
-        [sys.executable, "-m", "heliograph", "accounts", "create", "Acme", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
-    return json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _create_account(tmp_path) -> dict:
+    return json.loads(_admin(tmp_path, "accounts", "create", "Acme"))
 
 
 @pytest.fixture
 def gateway(tmp_path):
     _reset_schema()
     account = _create_account(tmp_path)
+    _admin(tmp_path, "routes", "add", "everything", "--connector", "simulator")  # a gateway starts with no route
     servers = [
         Server(tmp_path / f"gw{i}", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start()
         for i in range(2)
@@ -79,6 +84,30 @@ def _setup_numbers(http: httpx.Client, profile_id: str, webhook_url: str) -> str
     patch = http.patch(f"/v2/messaging_profiles/{profile_id}", json={"webhook_url": webhook_url})
     assert patch.status_code == 200, patch.text
     return number
+
+
+def test_a_gateway_without_routes_fails_messages_as_not_routable(tmp_path):
+    _reset_schema()
+    account = _create_account(tmp_path)
+    assert json.loads(_admin(tmp_path, "routes", "list", "--json")) == []
+    with WebhookReceiver() as receiver:
+        server = Server(tmp_path / "gw", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start()
+        try:
+            with server.http() as http:
+                number = _setup_numbers(http, account["messaging_profile_id"], receiver.url())
+                sent = http.post("/v2/messages", json={"from": number, "to": "+13125550199", "text": "no route"})
+                assert sent.status_code == 200, sent.text
+                message_id = sent.json()["data"]["id"]
+
+                def final() -> dict | None:
+                    data = http.get(f"/v2/messages/{message_id}").json()["data"]
+                    return data if data["to"][0]["status"] == "sending_failed" else None
+
+                data = eventually(final, message="an unroutable message did not fail")
+            assert data["errors"][0]["code"] == "40001"
+            eventually(lambda: receiver.events_for(message_id, "message.finalized"))
+        finally:
+            server.stop()
 
 
 def test_two_processes_share_the_work_and_every_message_finishes(gateway):
