@@ -2,7 +2,9 @@
 
 The poller asks services.message_changes what moved since its last look (minus an overlap, because a
 transaction may commit after the time it recorded), drops what it already announced, and hands each
-subscriber the rest. Fifty tabs cost the same queries as one.
+subscriber the rest, rendered once. It also keeps the conversation list (newest handsets first) up to
+date from those changes, so open tabs receive the list instead of each asking the database for it.
+Fifty tabs cost the same queries and the same rendering as one.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from heliograph.services import message_changes
+from heliograph.services import conversations, message_changes
 from heliograph.services.context import Context
 
 logger = logging.getLogger(__name__)
@@ -26,9 +28,11 @@ QUEUE_SIZE = 1000
 
 
 class OrgFeed:
-    def __init__(self, ctx: Context, org_id: str) -> None:
+    def __init__(self, ctx: Context, org_id: str, render: Callable[[list[Row], list[Row]], str]) -> None:
         self.ctx = ctx
         self.org_id = org_id
+        self.render = render
+        self.conversations: list[Row] | None = None  # the list page's entries, newest activity first
         self.subscribers: set[asyncio.Queue] = set()
         self._announced: dict[tuple[str, str], int] = {}  # (message id, status) → when announced
         self._task: asyncio.Task | None = None
@@ -59,23 +63,48 @@ class OrgFeed:
             self._announced = {k: v for k, v in self._announced.items() if v >= horizon}
             cursor = started
             if fresh:
+                try:
+                    await self._follow_conversations(fresh)
+                except Exception:
+                    logger.exception("console feed could not load conversations", extra={"action": "console_feed"})
+                    continue
+                chunk = self.render(fresh, self.conversations or [])
                 for queue in list(self.subscribers):
                     with contextlib.suppress(asyncio.QueueFull):  # a stuck tab misses updates, nobody waits
-                        queue.put_nowait(fresh)
+                        queue.put_nowait(chunk)
+
+    async def _follow_conversations(self, changed: list[Row]) -> None:
+        """Load the list once, then move handsets with new messages to the top and update the statuses
+        of the last messages shown."""
+        if self.conversations is None:
+            self.conversations = await conversations.latest(self.ctx, self.org_id)
+            return
+        entries = {c["handset"]: c for c in self.conversations}
+        for row in sorted(changed, key=lambda r: r["received_at"]):
+            handset = row["to_number"] if row["direction"] == "outbound" else row["from_number"]
+            current = entries.get(handset)
+            if row["new"] and (current is None or row["received_at"] >= current["received_at"]):
+                entries[handset] = {**row, "handset": handset}
+            elif current is not None and current["id"] == row["id"]:
+                current["status"] = row["status"]
+        ordered = sorted(entries.values(), key=lambda c: (c["received_at"], c["id"]), reverse=True)
+        self.conversations = ordered[: conversations.LIST_LIMIT]
 
 
 class Feeds:
-    """Per-organization feeds of this process; a feed runs while someone listens."""
+    """Per-organization feeds of this process; a feed runs while someone listens. `render(changed, list)`
+    turns a batch of changed messages and the updated conversation list into what every subscriber receives."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, render: Callable[[list[Row], list[Row]], str]) -> None:
         self.ctx = ctx
+        self.render = render
         self._feeds: dict[str, OrgFeed] = {}
 
     @contextlib.asynccontextmanager
     async def subscribe(self, org_id: str) -> AsyncIterator[asyncio.Queue]:
         feed = self._feeds.get(org_id)
         if feed is None:
-            feed = self._feeds[org_id] = OrgFeed(self.ctx, org_id)
+            feed = self._feeds[org_id] = OrgFeed(self.ctx, org_id, self.render)
             feed.start()
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         feed.subscribers.add(queue)

@@ -211,16 +211,6 @@ async def conversations_page(request: Request) -> Response:
     return await _render(request, "conversations.html", who, items=items, thread=None, active="conversations")
 
 
-@router.get("/console/conversations/list")
-async def conversations_list(request: Request) -> Response:
-    who = await _who(request)
-    if isinstance(who, Response):
-        return who
-    items = await conversations.latest(_ctx(request), who.organization_id)
-    current = request.query_params.get("current")
-    return await _render(request, "_conversation_list.html", who, items=items, current=current)
-
-
 @router.get("/console/open")
 async def open_handset(request: Request) -> Response:
     handset = request.query_params.get("handset", "").strip().replace(" ", "")
@@ -497,39 +487,43 @@ def _sse(event: str, data: str) -> str:
     return f"event: {event}\n{lines}\n"
 
 
+def _events_of(rows: list[dict], listing: list[dict]) -> str:
+    """SSE text for a batch of changed messages: `status-<message id>` carries the new status badge,
+    `thread-<handset>-<number>` tells an open thread to refresh itself, `conversations` carries the list."""
+    badge = templates.get_template("_status.html")
+    chunks = []
+    threads = set()
+    for row in rows:
+        chunks.append(_sse(f"status-{row['id']}", badge.render(id=row["id"], status=row["status"])))
+        if not row["new"]:
+            continue
+        if row["direction"] == "outbound":
+            threads.add((row["to_number"], row["from_number"]))
+        else:
+            threads.add((row["from_number"], row["to_number"]))
+    for handset, number in sorted(threads):
+        chunks.append(_sse(f"thread-{_digits(handset)}-{_digits(number)}", "changed"))
+    listing_html = templates.get_template("_conversation_list.html").render(items=listing, current=None)
+    chunks.append(_sse("conversations", listing_html))
+    return "".join(chunks)
+
+
 @router.get("/console/events")
 async def events(request: Request) -> Response:
-    """Server-Sent Events: `status-<message id>` carries the new status badge, `thread-<handset>-<number>`
-    and `conversations` say a list should refresh."""
+    """Server-Sent Events for the open page (see _events_of); a comment every 15 s keeps proxies from closing it."""
     who = await _who(request)
     if isinstance(who, Response):
         return who
     feeds: Feeds = request.app.state.console_feeds
-    badge = templates.get_template("_status.html")
 
     async def stream():  # noqa: ANN202
         async with feeds.subscribe(who.organization_id) as queue:
             yield ": connected\n\n"
             while True:
                 try:
-                    rows = await asyncio.wait_for(queue.get(), timeout=15)
+                    yield await asyncio.wait_for(queue.get(), timeout=15)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
-                    continue
-                chunks = []
-                threads = set()
-                for row in rows:
-                    chunks.append(_sse(f"status-{row['id']}", badge.render(id=row["id"], status=row["status"])))
-                    if not row["new"]:
-                        continue
-                    if row["direction"] == "outbound":
-                        threads.add((row["to_number"], row["from_number"]))
-                    else:
-                        threads.add((row["from_number"], row["to_number"]))
-                for handset, number in sorted(threads):
-                    chunks.append(_sse(f"thread-{_digits(handset)}-{_digits(number)}", "changed"))
-                chunks.append(_sse("conversations", "changed"))
-                yield "".join(chunks)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -540,5 +534,5 @@ def mount_static(app) -> None:  # noqa: ANN001
     """The console's static files (htmx, CSS) and its live feeds; api/app.py includes `router` itself."""
     from starlette.staticfiles import StaticFiles
 
-    app.state.console_feeds = Feeds(app.state.heliograph.ctx)
+    app.state.console_feeds = Feeds(app.state.heliograph.ctx, _events_of)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")

@@ -22,14 +22,36 @@ _OURS = case((m.direction == "outbound", m.from_number), else_=m.to_number)
 _SUMMARY = (m.id, m.direction, m.status, m.from_number, m.to_number, m.text, m.type, m.received_at)
 
 
+RECENT_WINDOW = 2000
+
+
 async def latest_conversations(conn: AsyncConnection, org_id: str, limit: int) -> list[Row]:
     """Handsets with their newest message, newest activity first.
 
-    One GROUP BY over the organization's messages, then the newest row of each handset looked up
-    through the (organization_id, received_at) index."""
+    Walking the newest messages (index on organization_id, received_at) finds them when handsets are
+    many, the usual case: the first time a handset shows up is its newest message. When the newest
+    RECENT_WINDOW messages name fewer than `limit` handsets, one GROUP BY over the organization's
+    messages finds the rest."""
+    recent = (
+        select(_COUNTERPART.label("handset"), *_SUMMARY)
+        .where(m.organization_id == org_id)
+        .order_by(m.received_at.desc(), m.id.desc())
+        .limit(RECENT_WINDOW)
+    )
+    rows = (await conn.execute(recent)).mappings().all()
+    out: dict[str, Row] = {}
+    for row in rows:
+        if row["handset"] not in out:
+            out[row["handset"]] = dict(row)
+    if len(out) >= limit or len(rows) < RECENT_WINDOW:
+        return list(out.values())[:limit]
+    return await _grouped_conversations(conn, org_id, limit)
+
+
+async def _grouped_conversations(conn: AsyncConnection, org_id: str, limit: int) -> list[Row]:
     counterpart = _COUNTERPART.label("handset")
     grouped = (
-        select(counterpart, func.max(m.received_at).label("last_at"), func.count().label("count"))
+        select(counterpart, func.max(m.received_at).label("last_at"))
         .where(m.organization_id == org_id)
         .group_by(counterpart)
         .order_by(func.max(m.received_at).desc())
@@ -37,7 +59,7 @@ async def latest_conversations(conn: AsyncConnection, org_id: str, limit: int) -
         .subquery()
     )
     query = (
-        select(grouped.c.handset, grouped.c["count"], *_SUMMARY)
+        select(grouped.c.handset, *_SUMMARY)
         .select_from(grouped)
         .join(
             messages,
