@@ -38,6 +38,7 @@ def test_root_redirects_to_the_console_and_static_files_ship_with_their_licenses
     response = browser_http.get("/")
     assert response.status_code in (302, 303, 307)
     assert response.headers["location"].endswith("/console/")
+    assert browser_http.get("/console/login").headers["location"] == "/console/"  # loopback: no login
     htmx = browser_http.get("/console/static/htmx.min.js")
     assert htmx.status_code == 200
     assert htmx.text.startswith("/*! htmx.org") and "Zero-Clause BSD" in htmx.text.splitlines()[0]
