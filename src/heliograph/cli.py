@@ -170,10 +170,15 @@ class GracefulServer(uvicorn.Server):
 
 def _ending_streams(ctx: Any) -> Any:
     """Event streams never end by themselves: end them on shutdown, or uvicorn would wait for them."""
+    from heliograph.console import feed as console_feed
     from heliograph.services import event_feed
 
+    def end() -> None:
+        event_feed.close(ctx)
+        console_feed.close(ctx)
+
     loop = asyncio.get_running_loop()
-    return lambda: loop.call_soon_threadsafe(event_feed.close, ctx)
+    return lambda: loop.call_soon_threadsafe(end)
 
 
 def _tune_gc() -> None:

@@ -91,6 +91,16 @@ class OrgFeed:
         self.conversations = ordered[: conversations.LIST_LIMIT]
 
 
+_OF_CONTEXT: dict[int, Feeds] = {}
+
+
+def close(ctx: Context) -> None:
+    """End every console stream of this process (the server is stopping), so shutdown does not wait on them."""
+    feeds = _OF_CONTEXT.get(id(ctx))
+    if feeds is not None:
+        feeds.close()
+
+
 class Feeds:
     """Per-organization feeds of this process; a feed runs while someone listens. `render(changed, list)`
     turns a batch of changed messages and the updated conversation list into what every subscriber receives."""
@@ -99,15 +109,28 @@ class Feeds:
         self.ctx = ctx
         self.render = render
         self._feeds: dict[str, OrgFeed] = {}
+        self.closed = False
+        _OF_CONTEXT[id(ctx)] = self
+
+    def close(self) -> None:
+        """Tell every subscriber to finish (each receives None)."""
+        self.closed = True
+        for feed in self._feeds.values():
+            for queue in feed.subscribers:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, org_id: str) -> AsyncIterator[asyncio.Queue]:
+        """A queue of rendered batches; None means the server is stopping."""
         feed = self._feeds.get(org_id)
         if feed is None:
             feed = self._feeds[org_id] = OrgFeed(self.ctx, org_id, self.render)
             feed.start()
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         feed.subscribers.add(queue)
+        if self.closed:
+            queue.put_nowait(None)
         try:
             yield queue
         finally:

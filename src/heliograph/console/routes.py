@@ -521,9 +521,13 @@ async def events(request: Request) -> Response:
             yield ": connected\n\n"
             while True:
                 try:
-                    yield await asyncio.wait_for(queue.get(), timeout=15)
+                    chunk = await asyncio.wait_for(queue.get(), timeout=15)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
+                    continue
+                if chunk is None:  # the server is stopping; the browser reconnects to the next one
+                    return
+                yield chunk
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
