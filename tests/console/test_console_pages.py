@@ -173,3 +173,18 @@ def test_webhook_log_filters_failures_and_shows_the_signed_request(server: Serve
         assert f"POST {failing.url('/down')}" in detail and "HTTP 500" in detail
         assert sent["id"] in detail
         assert browser_http.get("/console/webhooks/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_mms_images_show_in_the_thread(server: Server, browser_http: httpx.Client) -> None:
+    handset = fresh_number()
+    body = {
+        "from": handset,
+        "to": server.long_code,
+        "text": "Look at this",
+        "media_urls": ["https://example.com/cat.jpg"],
+    }
+    with server.http() as http:
+        assert http.post("/sandbox/v1/inbound", json=body).status_code == 200
+    thread = browser_http.get(f"/console/handsets/{handset}").text
+    assert '<img src="https://example.com/cat.jpg" alt="MMS image"' in thread
+    assert "Look at this" in text_of(thread)
