@@ -111,15 +111,19 @@ class Run:
         self.sample_kinds: list[str] = []  # with --mix: the kind of each entry of `samples`
         self.send_at: dict[str, float] = {}  # scheduled kind: message id → send_at as time.monotonic()
 
+    def destination(self) -> str:
+        digits = self.args.to_digits
+        return f"{self.args.to_prefix}{self.rng.randrange(10**digits):0{digits}d}"
+
     def body(self) -> bytes:
-        to = f"+1312555{self.rng.randrange(10000):04d}"
+        to = self.destination()
         return orjson.dumps({"from": self.args.sender, "to": to, "text": TEXT})
 
     def mixed_request(self) -> tuple[str, str, bytes, float | None]:
         """(kind, url, body, send_at as time.monotonic() or None) of the next mixed-workload request."""
         assert self.mix is not None
         kind = self.rng.choices([k for k, _ in self.mix], weights=[w for _, w in self.mix])[0]
-        to = f"+1312555{self.rng.randrange(10000):04d}"
+        to = self.destination()
         base = self.url
         send_at_mono = None
         if kind == "sms":
@@ -318,6 +322,8 @@ def main() -> None:
     parser.add_argument("--media-url", default=None, help="--mix mms: the media URL (loopback)")
     parser.add_argument("--profile-id", default=None, help="--mix pool: the messaging profile with a number pool")
     parser.add_argument("--schedule-ahead", type=float, default=330.0, help="--mix scheduled: send_at = now + this (s)")
+    parser.add_argument("--to-prefix", default="+1312555", help="destinations: this prefix and random digits")
+    parser.add_argument("--to-digits", type=int, default=4, help="random digits after --to-prefix")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     host = args.url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]

@@ -110,6 +110,13 @@ def add_smpp(
         "enquire_link_seconds": enquire_link_seconds,
         **_tons({"source_ton": source_ton, "source_npi": source_npi, "dest_ton": dest_ton, "dest_npi": dest_npi}),
     }
+    from heliograph.carriers.smpp import SmppConfig
+
+    try:
+        SmppConfig(**config)  # refuse here what the link would refuse at every start
+    except (TypeError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
     row = _admin(data_dir, lambda ctx: connectors.add_connector(ctx, "smpp", name, config))
     _print_added(row, None)
 

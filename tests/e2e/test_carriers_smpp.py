@@ -44,11 +44,11 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield running
 
 
-def _routed(server: Server, smsc: TestSmsc) -> None:
+def _routed(server: Server, smsc: TestSmsc, system_id: str = "heliograph", password: str = "s3cret") -> None:
     """Connectors and routes added while the server runs, as an operator would."""
     add = server.cli(
         "connectors", "add", "smpp", "smsc", "--host", "127.0.0.1", "--port", str(smsc.port),
-        "--system-id", "heliograph", "--password", "s3cret", "--enquire-link-seconds", "5",
+        "--system-id", system_id, "--password", password, "--enquire-link-seconds", "5",
     )  # fmt: skip
     assert add.returncode == 0, add.stderr
     assert "s3cret" not in add.stdout + add.stderr
@@ -180,7 +180,9 @@ def test_receipt_owed_across_a_sigkill_still_lands(tmp_path_factory: pytest.Temp
     with WebhookReceiver() as hooks:
         own = Server(tmp_path_factory.mktemp("smpp-kill")).start()
         try:
-            _routed(own, smsc)
+            # an account of its own: the SMSC hands receipts to any bind of the account that submitted
+            smsc.add_account("killtest", "k1lled")
+            _routed(own, smsc, "killtest", "k1lled")
             eventually(lambda: _states(own)["smsc"]["state"] == "up", timeout=20)
             profile = new_profile(own, webhook_url=hooks.url("/kill"))
             from_number = new_sender(own, profile["id"])

@@ -211,3 +211,17 @@ async def test_simulator_controls_apply_to_the_running_simulator(world):
     assert (await connectors.get_simulator_controls(world.ctx))["failure_rate_percent"] == 100
     with pytest.raises(connectors.AdminError):
         await connectors.set_simulator_controls(world.ctx, failure_rate_percent=101)
+
+
+async def test_a_connector_that_cannot_open_is_listed_down_with_why(world, links):
+    def refuse(row):
+        raise ValueError("SMPP password must be ASCII, at most 8 characters")
+
+    broken = CarrierLinks(world.ctx, refuse, links._sinks)
+    await connectors.add_connector(world.ctx, "smpp", "bad", {"host": "h", "port": 1, "system_id": "x"})
+    await broken.start()
+    await broken.report()
+    listed = {c["name"]: c for c in await connectors.list_connectors(world.ctx)}
+    assert listed["bad"]["state"] == "down"
+    assert "at most 8 characters" in listed["bad"]["last_error"]
+    await broken.close()

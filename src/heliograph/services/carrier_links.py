@@ -34,6 +34,7 @@ class CarrierLinks:
         self._rows: dict[str, Row] = {}
         self._running: dict[str, Any] = {}
         self._routes: tuple[routing.Route, ...] = ()
+        self._broken: dict[str, str] = {}  # connectors whose config could not be opened: the error
         self._submitted: dict[str, int] = {}
         self._reported: tuple[float, dict[str, int]] = (time.monotonic(), {})
         self.process = f"{socket.gethostname()}:{os.getpid()}"
@@ -50,6 +51,7 @@ class CarrierLinks:
         self._routes = snapshot.routes
         for name in [n for n in self._running if n not in snapshot.connectors]:
             await self._close(name)
+        self._broken = {n: e for n, e in self._broken.items() if n in snapshot.connectors}
         for name, row in snapshot.connectors.items():
             old = self._rows.get(name)
             if name in self._running and old is not None and old["type"] == row["type"]:
@@ -72,9 +74,11 @@ class CarrierLinks:
                 await instance.open(self._sinks)
             else:
                 await instance.start(self._sinks.reports)
-        except Exception:
+        except Exception as exc:  # e.g. a config the connector refuses: shown in `connectors list`
             logger.exception("opening connector failed", extra={"action": "connector_open", "connector": row["name"]})
+            self._broken[row["name"]] = f"cannot open: {exc}"
             return
+        self._broken.pop(row["name"], None)
         self._running[row["name"]] = instance
         self._rows[row["name"]] = row
         logger.info("connector opened", extra={"action": "connector_open", "connector": row["name"]})
@@ -127,6 +131,19 @@ class CarrierLinks:
                     "in_flight": s.in_flight,
                     "submitted": total,
                     "sent_per_second": (total - before.get(name, 0)) / elapsed,
+                    "heartbeat_at": now,
+                }
+            )
+        for name, error in self._broken.items():
+            states.append(
+                {
+                    "connector": name,
+                    "state": "down",
+                    "since": now,
+                    "last_error": error,
+                    "in_flight": 0,
+                    "submitted": 0,
+                    "sent_per_second": 0.0,
                     "heartbeat_at": now,
                 }
             )

@@ -71,6 +71,9 @@ _CHANGE_KEYS = (
 class Round:
     taken: int
     awaiting_media: list[Row] = field(default_factory=list)  # MMS whose media must be fetched first
+    ready: list[Row] = field(default_factory=list)  # to submit now
+    failed: list[tuple[Row, Row]] = field(default_factory=list)  # (message, error) ending sending_failed
+    claimed_at: int = 0
 
 
 def _needs_media(row: Row) -> bool:
@@ -79,6 +82,15 @@ def _needs_media(row: Row) -> bool:
 
 async def dispatch_once(ctx: Context, links: CarrierLinks, limit: int = BACKGROUND_BATCH) -> Round:
     """One round: submit what is due; MMS needing media are handed back for `submit_with_media`."""
+    round_ = await claim(ctx, limit)
+    if round_.taken:
+        await submit_round(ctx, links, round_)
+    return round_
+
+
+async def claim(ctx: Context, limit: int = BACKGROUND_BATCH) -> Round:
+    """Lease what is due and sort it: ready to submit, failing before submission, or waiting for media.
+    The dispatcher claims the next round while earlier ones still wait for their carriers' answers."""
     now = ctx.now()
     async with ctx.db.transaction() as conn:
         claimed = await claims.claim_due_messages(conn, now, now + int(ctx.settings.lease_seconds * 1_000_000), limit)
@@ -96,8 +108,11 @@ async def dispatch_once(ctx: Context, links: CarrierLinks, limit: int = BACKGROU
     failed_ids = {m["id"] for m, _ in failed}
     awaiting = [m for m in claimed if m["id"] not in failed_ids and _needs_media(m)]
     ready = [m for m in claimed if m["id"] not in failed_ids and m not in awaiting]
-    await _submit(ctx, links, ready, failed, now)
-    return Round(len(claimed), awaiting)
+    return Round(len(claimed), awaiting, ready, failed, now)
+
+
+async def submit_round(ctx: Context, links: CarrierLinks, round_: Round) -> None:
+    await _submit(ctx, links, round_.ready, round_.failed, round_.claimed_at)
 
 
 async def submit_with_media(ctx: Context, links: CarrierLinks, fetcher: MediaFetcher, rows: list[Row]) -> None:
