@@ -14,6 +14,7 @@ import sys
 
 import httpx
 import pytest
+from smsc_support import TestSmsc, smsc_available
 from support import Server, WebhookReceiver, eventually
 
 DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
@@ -156,3 +157,42 @@ def test_a_killed_process_leaves_no_message_behind(gateway):
             message="the surviving process did not finish the killed one's messages",
         )
         eventually(lambda: all(receiver.events_for(i, "message.finalized") for i in ids), timeout=60)
+
+
+@pytest.mark.skipif(not smsc_available(), reason="needs node and `npm install` in tests/smsc (.ci/run does it)")
+def test_a_gateway_delivers_through_smpp_with_two_processes(tmp_path):
+    """Both processes bind to the SMSC; whichever submits, the receipt (which the SMSC may hand to either
+    bind) finds the stored part and finalizes the message once."""
+    _reset_schema()
+    account = _create_account(tmp_path)
+    with TestSmsc(accounts={"gateway": "gw-pass"}) as smsc, WebhookReceiver() as receiver:
+        _admin(
+            tmp_path, "connectors", "add", "smpp", "smsc", "--host", "127.0.0.1", "--port", str(smsc.port),
+            "--system-id", "gateway", "--password", "gw-pass",
+        )  # fmt: skip
+        _admin(tmp_path, "routes", "add", "uk", "--connector", "smsc", "--prefix", "+44")
+        servers = [
+            Server(tmp_path / f"gw{i}", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start()
+            for i in range(2)
+        ]
+        try:
+            eventually(lambda: len(smsc.bound()) == 2, message="both processes should bind")
+            with servers[0].http() as http:
+                number = _setup_numbers(http, account["messaging_profile_id"], receiver.url())
+                ids = []
+                for i in range(20):
+                    sent = http.post("/v2/messages", json={"from": number, "to": f"+4477009{i:05d}", "text": "gw"})
+                    assert sent.status_code == 200, sent.text
+                    ids.append(sent.json()["data"]["id"])
+
+                def statuses() -> list[str] | None:
+                    found = [http.get(f"/v2/messages/{i}").json()["data"]["to"][0]["status"] for i in ids]
+                    return found if all(s == "delivered" for s in found) else None
+
+                eventually(statuses, timeout=30, message="not every SMPP message was delivered")
+            eventually(lambda: all(len(receiver.events_for(i, "message.finalized")) >= 1 for i in ids))
+            assert all(len(receiver.events_for(i, "message.finalized")) == 1 for i in ids)
+            assert len(smsc.accepted_submits()) == 20
+        finally:
+            for server in servers:
+                server.stop()

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class TelnyxConfig:
     base_url: str  # the upstream's API base, ending in /v2
-    api_key: str
+    api_key: str = field(repr=False)
     public_key: str  # base64 Ed25519 key the upstream signs its webhooks with
     messaging_profile_id: str | None = None
     webhook_url: str | None = None  # sent with each message, so the upstream's webhooks reach us
