@@ -373,6 +373,7 @@ const control = http.createServer(async (req, res) => {
       dropAll();
       return reply(200, { ok: true });
     case 'POST /stop':
+      if (!listening) return reply(200, { ok: true });
       listening = false;
       server.close();
       dropAll();
