@@ -409,3 +409,80 @@ def test_event_stream_resumes_from_a_cursor(server: Server) -> None:
         bad = http.get("/heliograph/v1/events", headers={"Last-Event-ID": "nonsense"})
         assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "10015"
         assert http.get("/heliograph/v1/events", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+# --- gateway: one stream sees the events of every process -------------------------------------------
+
+GATEWAY_DB = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
+
+
+@pytest.mark.skipif(not GATEWAY_DB, reason="HELIOGRAPH_TEST_DATABASE_URL (PostgreSQL) is not set")
+def test_listen_on_a_gateway_forwards_the_events_of_every_process(tmp_path: Path) -> None:
+    import asyncio
+    import base64
+
+    import asyncpg
+    from nacl.signing import VerifyKey
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(GATEWAY_DB)
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        await conn.close()
+
+    asyncio.run(reset())
+    env = {
+        "HELIOGRAPH_MODE": "gateway",
+        "HELIOGRAPH_DATABASE_URL": GATEWAY_DB,
+        "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
+        "HELIOGRAPH_MPS_LONG_CODE": "1000",
+    }
+
+    def admin(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    account = json.loads(admin("accounts", "create", "Acme"))
+    admin("routes", "add", "everything", "--connector", "simulator")
+    servers = [
+        Server(tmp_path / f"gw{i}", env=env, api_key=account["api_key"], sandbox=False).start() for i in range(2)
+    ]
+    key = VerifyKey(base64.b64decode(account["public_key"]))
+    with WebhookReceiver() as receiver:
+        listen = Listen(servers[0], receiver.url("/listen"))
+        try:
+            listen.wait_connected()
+            clients = [s.http() for s in servers]
+            order = {
+                "phone_numbers": [{"phone_number": "+13125550150"}],
+                "messaging_profile_id": account["messaging_profile_id"],
+            }
+            assert clients[0].post("/v2/number_orders", json=order).status_code == 200
+            ids = []
+            for i in range(30):
+                body = {"from": "+13125550150", "to": f"+1312555{3000 + i}", "text": f"g{i}"}
+                reply = clients[i % 2].post("/v2/messages", json=body)
+                assert reply.status_code == 200, reply.text
+                ids.append(reply.json()["data"]["id"])
+            for message_id in ids:
+                eventually(
+                    lambda m=message_id: len(forwarded(receiver, "/listen", m)) >= 2,
+                    timeout=60,
+                    message=f"events of {message_id}",
+                )
+            received = receiver.events("/listen")
+            event_ids = [r.json()["data"]["id"] for r in received]
+            assert len(event_ids) == len(set(event_ids)), "an event was forwarded twice"
+            for r in received:
+                signed = r.headers["telnyx-timestamp"].encode() + b"|" + r.body
+                key.verify(signed, base64.b64decode(r.headers["telnyx-signature-ed25519"]))
+        finally:
+            listen.close()
+            for server in servers:
+                server.stop()
