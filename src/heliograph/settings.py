@@ -98,6 +98,21 @@ class Settings(BaseSettings):
     mms_rate: str = Field("0.0150", description="Rate per MMS.")
     mms_carrier_fee: str = Field("0.0050", description="Carrier fee per MMS.")
 
+    # operations: /metrics, /readyz and several processes (docs/operations.md)
+    metrics_enabled: bool = Field(True, description="Keep Prometheus counters and serve /metrics (false = neither).")
+    metrics_dir: Path | None = Field(
+        None,
+        description="Directory the processes of one host share for their Prometheus counters (gateway); the "
+        "sandbox uses <data_dir>/metrics. Unset in gateway mode: private to one serve/worker command.",
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token /metrics requires (always, except on a sandbox bound to loopback)."
+    )
+    ready_heartbeat_seconds: float = Field(
+        15.0, gt=5, description="/readyz fails when no worker has reported its carrier links for this long."
+    )
+    processes: int = Field(1, ge=1, le=64, description="API processes `serve` runs on the one port (SO_REUSEPORT).")
+
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_format: Literal["auto", "console", "json"] = Field("auto", description="Log line format.")
 
