@@ -34,7 +34,8 @@ organizations = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("signing_seed", String(64), nullable=False),  # Ed25519 private seed, hex; never leaves the server
+    # Ed25519 private seed: hex, or sealed with HELIOGRAPH_SECRET_KEY (services/secrets.py); never leaves the server
+    Column("signing_seed", String(200), nullable=False),
     Column("public_key", String(64), nullable=False),  # base64 of the 32 raw public-key bytes
     Column("messaging_enabled", Boolean, nullable=False, default=True),
     Column("is_sandbox", Boolean, nullable=False, default=False),
@@ -47,9 +48,10 @@ api_keys = Table(
     Column("id", String(36), primary_key=True),
     Column("organization_id", String(36), ForeignKey("organizations.id"), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the key
-    Column("prefix", String(16), nullable=False),  # first characters, to tell keys apart in listings
+    Column("prefix", String(16), nullable=False),  # start of key_hash, to tell keys apart; reveals nothing of the key
     Column("created_at", Time, nullable=False),
     Column("revoked_at", Time),
+    Column("last_used_at", Time),  # when a process last looked the key up (at most every few seconds per process)
 )
 
 messaging_profiles = Table(
@@ -78,6 +80,15 @@ messaging_profiles = Table(
     Column("resource_group_id", String(64)),
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
+)
+
+profile_daily_spend = Table(
+    "profile_daily_spend",
+    metadata,
+    Column("messaging_profile_id", String(36), primary_key=True),
+    Column("day", Integer, primary_key=True),  # days since 1970-01-01 UTC
+    Column("spend_micros", BigInteger, nullable=False),  # USD millionths of messages accepted that day
+    Column("limit_reached_at", Time),  # when the day's first send was refused (its webhook went out then)
 )
 
 phone_numbers = Table(
