@@ -68,6 +68,22 @@ class Settings(BaseSettings):
         description="After Telnyx's attempts, keep retrying the URL pair this long (0 = Telnyx only).",
     )
     webhook_concurrency: int = Field(256, ge=1, description="Webhook POSTs in flight at once per process.")
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Gateway: comma-separated hosts, addresses or networks (10.8.0.0/16) webhooks may reach "
+        "even when they are loopback or private.",
+    )
+
+    # secrets at rest
+    secret_key: str | None = Field(
+        None,
+        description="Gateway: key that seals signing seeds and connector secrets in the database "
+        "(32 bytes, base64 or hex; `heliograph secrets new-key` makes one).",
+    )
+    secret_key_file: Path | None = Field(None, description="File holding the secret key (instead of secret_key).")
+    previous_secret_keys: str = Field(
+        "", description="Comma-separated keys that may still open sealed values (during a key rotation)."
+    )
 
     # work claiming
     lease_seconds: float = Field(
