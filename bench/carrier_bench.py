@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import send_bench as sb  # noqa: E402
+import sustained  # noqa: E402
 
 SMSC_DIR = sb.BENCH.parent / "tests" / "smsc"
 TARGETS = {"simulator": ("+1312555", 4), "smpp": ("+4477009", 5)}
@@ -69,53 +70,11 @@ def link_state(hg: sb.Heliograph, name: str) -> str:
     return {c["name"]: c for c in json.loads(admin(hg, "connectors", "list", "--json"))}[name]["state"]
 
 
-def holds(f: dict, rate: float) -> tuple[bool, str]:
-    p99 = (f["end_to_end_ms"] or {}).get("p99")
-    reasons = []
-    if f["lost_messages"] or f["lost_webhooks"]:
-        reasons.append(f"lost {f['lost_messages']} messages / {f['lost_webhooks']} webhooks")
-    if f["accepted_per_s"] < 0.97 * rate:
-        reasons.append(f"accepted {f['accepted_per_s']}/s of {rate:g}/s offered")
-    if f["drain_after_load_s"] >= 1.0:
-        reasons.append(f"backlog: last webhook {f['drain_after_load_s']} s after the load")
-    if p99 is None or p99 >= 1000:
-        reasons.append(f"e2e p99 {p99} ms")
-    return not reasons, "; ".join(reasons) or "holds"
-
-
-def search(hg: sb.Heliograph, args: argparse.Namespace, target: str) -> dict:
-    prefix, digits = TARGETS[target]
-    steps: list[dict] = []
-
-    def run(rate: float) -> bool:
-        f = sb.traffic_phase(f"{target}-{rate:g}", hg, args, "open", rate=rate, to_prefix=prefix, to_digits=digits)
-        ok, why = holds(f, rate)
-        steps.append({"rate": rate, "holds": ok, "why": why, "figures": f})
-        print(f"  {target:9} {rate:7.0f}/s  {'holds' if ok else 'fails'}: {why}", file=sys.stderr, flush=True)
-        return ok
-
-    good, bad, rate = 0.0, None, args.start_rate
-    while rate <= args.max_rate:
-        if run(rate):
-            good, rate = rate, round(rate * args.step)
-        else:
-            bad = rate
-            break
-    if bad is not None and good and bad - good > 0.1 * good:
-        middle = round((good + bad) / 2)
-        if run(middle):
-            good = middle
-    best = next((s for s in steps if s["rate"] == good and s["holds"]), None)
-    return {"sustained_per_s": good, "steps": steps, "at_sustained": best and best["figures"]}
-
-
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Sustained rate: SMPP connector vs simulator connector, one run.")
     p.add_argument("--duration", type=float, default=30.0, help="seconds per rate (default 30)")
     p.add_argument("--quick", action="store_true", help="10 s per rate")
-    p.add_argument("--start-rate", type=float, default=200.0)
-    p.add_argument("--max-rate", type=float, default=5000.0)
-    p.add_argument("--step", type=float, default=1.4, help="rate multiplier while a rate holds")
+    sustained.add_arguments(p)
     p.add_argument("--binds", type=int, default=2, help="SMPP binds")
     p.add_argument("--window", type=int, default=64, help="outstanding submit_sm per bind")
     p.add_argument("--connections", type=int, default=64)
@@ -157,7 +116,8 @@ def main() -> int:
         admin(hg, "routes", "add", "uk", "--connector", "smsc", "--prefix", "+44", "--priority", "10")
         sb.wait_for(lambda: link_state(hg, "smsc") == "up", 30, what="the SMPP link")
         for target in ("simulator", "smpp"):
-            report[target] = search(hg, args, target)
+            prefix, digits = TARGETS[target]
+            report[target] = sustained.search(hg, args, target, to_prefix=prefix, to_digits=digits)
         sim, smpp = report["simulator"]["sustained_per_s"], report["smpp"]["sustained_per_s"]
         report["ratio_smpp_to_simulator"] = round(smpp / sim, 3) if sim else None
         report["smsc_cpu_s"] = sb.cpu_seconds(smsc.pid)

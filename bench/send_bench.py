@@ -41,7 +41,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # bench/sustained.py imports this module: let it find this very one
+    sys.modules.setdefault("send_bench", sys.modules["__main__"])
 import pyspy_summary  # noqa: E402
+import sustained  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -767,6 +770,12 @@ def parse_args() -> argparse.Namespace:
         help="with --profile: native frames too (pauses the server per sample)",
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the temp dir (data, logs, raw results)")
+    parser.add_argument(
+        "--sustained",
+        action="store_true",
+        help="instead of the phases above: the sustained-rate search against the end-to-end ceiling",
+    )
+    sustained.add_arguments(parser)
     args = parser.parse_args()
     if args.quick:
         args.duration = 5.0
@@ -810,6 +819,8 @@ def main() -> int:
     }
     hg: Heliograph | None = None
     failed = False
+    if args.sustained:
+        return sustained_main(args, work, report)
     try:
         if not args.skip_ceiling:
             print(f"[1/4] ceiling: bare Starlette, closed loop, {args.duration:g} s ...", flush=True)
@@ -867,6 +878,35 @@ def main() -> int:
     if args.keep_work or failed:
         print(f"work dir kept: {work}")
     else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+def sustained_main(args: argparse.Namespace, work: Path, report: dict) -> int:
+    """`--sustained`: the end-to-end ceiling's and Heliograph's sustained rates, searched the same way."""
+    hg = Heliograph(args, work)
+    failed = False
+    try:
+        hg.start()
+        report["meta"]["smoke"] = hg.smoke()
+        print(f"[sustained] open-loop search, {args.duration:g} s per rate", flush=True)
+        report["sustained"] = sustained.sustained_phase(args, work, hg)
+        report["meta"]["server_memory_kib"] = memory_kib(hg.server.pid)
+    except BaseException as exc:
+        failed = True
+        print(f"\nbenchmark failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        report["error"] = f"{exc.__class__.__name__}: {exc}"
+    finally:
+        hg.stop()
+        stop_all()
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"sustained-{STAMP}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    if "sustained" in report:
+        print()
+        print(sustained.table(report["sustained"]))
+    print(f"\nJSON: {out.relative_to(BENCH.parent)}")
+    if not (args.keep_work or failed):
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0
 
