@@ -82,15 +82,21 @@ async def _reset_postgres(url: str) -> None:
     await db.dispose()
 
 
+@pytest.fixture
+def world_settings() -> dict:
+    """Extra Settings for `world`; a test module overrides this fixture (gateway mode, allow lists …)."""
+    return {}
+
+
 @pytest.fixture(params=DATABASES)
-async def world(request, tmp_path) -> AsyncIterator[World]:
+async def world(request, tmp_path, world_settings) -> AsyncIterator[World]:
     clock = FrozenClock(START)
     carrier = RecordingCarrier(clock)
     database_url = None
     if request.param == "postgresql":
         database_url = os.environ["HELIOGRAPH_TEST_DATABASE_URL"]
         await _reset_postgres(database_url)
-    settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0, database_url=database_url)
+    settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0, database_url=database_url, **world_settings)
     hg = build(settings, clock=clock, carrier=carrier)
     await upgrade(hg.ctx.db)
     account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS")
