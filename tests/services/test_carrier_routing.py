@@ -225,3 +225,25 @@ async def test_a_connector_that_cannot_open_is_listed_down_with_why(world, links
     assert listed["bad"]["state"] == "down"
     assert "at most 8 characters" in listed["bad"]["last_error"]
     await broken.close()
+
+
+async def test_a_message_type_no_connector_carries_is_not_routable_and_others_skip_ahead(world, links):
+    links.doubles["a"].carries = frozenset({"SMS"})
+    links.doubles["b"].carries = frozenset({"SMS"})
+    await connectors.add_route(world.ctx, "chicago", ["a", "b"], prefixes=["+1312"], priority=5)
+    assert await links.refresh()
+    body = {"from": world.long_code, "to": "+13125550177", "media_urls": ["https://example.com/a.png"]}
+    sent = await sending.send(world.ctx, world.caller, body, sending.SEND)
+    round_ = await dispatch.claim(world.ctx)
+    round_.ready, round_.awaiting_media = round_.ready + round_.awaiting_media, []  # media fetching is not the point
+    await dispatch.submit_round(world.ctx, links, round_)
+    view = await _status(world, sent["id"])
+    assert view["to"][0]["status"] == "sending_failed"
+    assert view["errors"][0]["code"] == "40001" and "carries MMS" in view["errors"][0]["detail"]
+    links.doubles["b"].carries = frozenset({"SMS", "MMS"})
+    again = await sending.send(world.ctx, world.caller, {**body, "to": "+13125550178"}, sending.SEND)
+    world.clock.advance(1)
+    round_ = await dispatch.claim(world.ctx)
+    round_.ready, round_.awaiting_media = round_.ready + round_.awaiting_media, []
+    await dispatch.submit_round(world.ctx, links, round_)
+    assert (await _status(world, again["id"]))["heliograph"]["connector"] == "b"

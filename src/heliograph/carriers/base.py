@@ -149,6 +149,8 @@ class Connector(Protocol):
 
     name: str
     type: str  # simulator | smpp | telnyx
+    # optional: `carries: frozenset[str]`, the message types it takes (SMS, MMS, WHATSAPP); absent = all.
+    # Dispatch skips a connector that cannot carry a message, and fails it 40001 when none of its route can.
 
     async def open(self, sinks: Sinks) -> None:
         """Start connecting in the background and return at once; reports go to `sinks` from now on."""

@@ -334,6 +334,7 @@ class SmppConnector:
     """
 
     type = "smpp"
+    carries = frozenset({"SMS"})  # MMS and WhatsApp need another connector of the route
 
     def __init__(self, name: str, config: SmppConfig, clock: Clock) -> None:
         self.name = name

@@ -41,6 +41,7 @@ class UpstreamDown(Exception):
 
 class TelnyxUpstream:
     type = "telnyx"
+    carries = frozenset({"SMS", "MMS"})
 
     def __init__(self, name: str, config: TelnyxConfig, clock: Clock) -> None:
         self.name = name

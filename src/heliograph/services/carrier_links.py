@@ -107,6 +107,11 @@ class CarrierLinks:
             return instance.link_state()
         return LinkState("up", 0)
 
+    def carries(self, name: str, message_type: str) -> bool:
+        """Whether connector `name` can carry this type (a connector declares `carries`; none = all)."""
+        kinds = getattr(self._running.get(name), "carries", None)
+        return kinds is None or message_type in kinds
+
     def count_submitted(self, name: str, n: int) -> None:
         self._submitted[name] = self._submitted.get(name, 0) + n
 

@@ -169,12 +169,17 @@ async def _submit(ctx: Context, links: CarrierLinks, ready: list[Row], failed: l
             if route is None:
                 failed.append((row, message_error("40001", f"No route matches {row['to_number']} ({row['type']}).")))
                 continue
+            able = [n for n in route.connectors if links.carries(n, row["type"])]
+            if not able:
+                detail = f"Route {route.name} has no connector that carries {row['type']} messages."
+                failed.append((row, message_error("40001", detail)))
+                continue
             chosen = None
             index = position.get(row["id"], 0)
             while index < len(route.connectors) and chosen is None:
                 name = route.connectors[index]
                 index += 1
-                if links.get(name) is not None and links.state(name).state == "up":
+                if name in able and links.get(name) is not None and links.state(name).state == "up":
                     chosen = name
             position[row["id"]] = index
             if chosen is None:
