@@ -42,6 +42,7 @@ def _gateway_env() -> dict[str, str]:
         "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
         "HELIOGRAPH_LEASE_SECONDS": "2",
         "HELIOGRAPH_MPS_LONG_CODE": "1000",
+        "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test receivers listen on loopback
     }
 
 

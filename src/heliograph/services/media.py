@@ -1,20 +1,19 @@
 """Fetching MMS media before submission: bounded in time, size, count and type, never on the API path.
 
-In gateway mode a URL that resolves to a loopback or private address is refused (SSRF guard) unless
-its host is listed in HELIOGRAPH_MEDIA_ALLOWED_HOSTS; the sandbox allows them, so local test servers work.
+In gateway mode a URL that resolves to a loopback or private address is refused (SSRF guard,
+services/destinations.py) unless its host is listed in HELIOGRAPH_MEDIA_ALLOWED_HOSTS, and the fetch
+connects to the very address that was checked; the sandbox allows them, so local test servers work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
-from heliograph.domain.urls import is_public_address
+from heliograph.services.destinations import DestinationGuard, DestinationRefused
 
 MAX_TOTAL_BYTES = 1024 * 1024  # Telnyx: the total must be under 1 MB
 ALLOWED_TYPES = (
@@ -51,14 +50,18 @@ class MediaFetcher:
         allowed_hosts: frozenset[str] = frozenset(),
     ) -> None:
         self._timeout = timeout_seconds
-        self._guard = guard_private
-        self._allowed = allowed_hosts
+        self._guard = DestinationGuard.build(enabled=guard_private, allowed=",".join(allowed_hosts))
         self._http: httpx.AsyncClient | None = None
 
     def _client(self) -> httpx.AsyncClient:
         # one client for the fetcher's life: building one (and its TLS context) cost ~37 ms per message
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout,
+                follow_redirects=False,
+                transport=self._guard.httpx_transport(),
+                trust_env=False,
+            )
         return self._http
 
     async def close(self) -> None:
@@ -75,7 +78,9 @@ class MediaFetcher:
         return list(results)
 
     async def _fetch(self, client: httpx.AsyncClient, url: str) -> FetchedMedia:
-        await self._check_host(url)
+        refusal = self._guard.refusal(url)
+        if refusal:
+            raise MediaError(f"{url} cannot be fetched: {refusal}")
         digest = hashlib.sha256()
         size = 0
         try:
@@ -90,19 +95,8 @@ class MediaFetcher:
                     if size >= MAX_TOTAL_BYTES:
                         raise MediaError(f"{url} is larger than 1 MB.")
                     digest.update(chunk)
-        except httpx.HTTPError as exc:
+        except DestinationRefused as exc:
+            raise MediaError(f"{url} cannot be fetched: {exc}") from None
+        except (httpx.HTTPError, OSError) as exc:
             raise MediaError(f"{url} could not be fetched: {exc.__class__.__name__}.") from None
         return FetchedMedia(url, content_type, size, digest.hexdigest())
-
-    async def _check_host(self, url: str) -> None:
-        if not self._guard:
-            return
-        host = urlsplit(url).hostname or ""
-        if host in self._allowed:
-            return
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            raise MediaError(f"The host of {url} could not be resolved.") from None
-        if any(not is_public_address(info[4][0]) for info in infos):
-            raise MediaError(f"{url} points at a private or loopback address, which the gateway does not fetch.")

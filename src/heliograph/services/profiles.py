@@ -9,6 +9,7 @@ from sqlalchemy import select
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid, new_v1_secret
 from heliograph.domain.times import later
+from heliograph.services import destinations
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
@@ -72,8 +73,12 @@ def _check_shortener_domain(ctx: Context, values: Row) -> None:
         )
 
 
+PROFILE_URL_FIELDS = ("webhook_url", "webhook_failover_url", "health_webhook_url")
+
+
 async def create_profile(ctx: Context, org_id: str, values: Row) -> Row:
     _check_shortener_domain(ctx, values)
+    destinations.check_webhook_urls(ctx, values, PROFILE_URL_FIELDS)
     now = ctx.now()
     row = {
         **DEFAULTS,
@@ -117,6 +122,7 @@ async def list_profiles(ctx: Context, org_id: str, **filters: Any) -> tuple[list
 
 
 async def update_profile(ctx: Context, org_id: str, profile_id: str, values: Row) -> Row:
+    destinations.check_webhook_urls(ctx, values, PROFILE_URL_FIELDS)
     async with ctx.db.transaction() as conn:
         row = await store.get_profile(conn, org_id, profile_id)
         if row is None:

@@ -18,7 +18,7 @@ from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
-from heliograph.services import compliance, links, senders, views
+from heliograph.services import compliance, destinations, links, senders, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
@@ -442,6 +442,7 @@ async def send(
     _check_types(body)
     _check_enums(body)
     _check_urls(body)
+    destinations.check_webhook_urls(ctx, body)
     _check_required(body, endpoint)
     # the common send needs no pooled connection: its sender comes from one driver-level query
     content, sender = None, None
@@ -497,6 +498,7 @@ async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: I
     """One MMS to up to 8 recipients: a message per recipient, sharing a group id (spec §13)."""
     _check_types(body, to_type=list)
     _check_urls(body)
+    destinations.check_webhook_urls(ctx, body)
     _check_required(body, GROUP_MMS)
     recipients: list[str] = body["to"]
     if not 1 <= len(recipients) <= MAX_GROUP_RECIPIENTS:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from heliograph.domain.errors import NotFound, ValidationFailed
-from heliograph.services import signing, webhooks
+from heliograph.services import destinations, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import event_feed as feed_store
 from heliograph.store import manual_attempts, outbox
@@ -98,13 +98,22 @@ async def replay(ctx: Context, organization_id: str, delivery_id: str) -> Row:
     headers = signing.headers(seed, started // 1_000_000, body)
     status = code = detail = response_body = None
     timeout = ctx.settings.webhook_timeout_seconds
+    guard = destinations.webhook_guard(ctx)  # the same SSRF guard and pinned connection as the sender's
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        refusal = guard.refusal(url)
+        if refusal:
+            raise destinations.DestinationRefused(refusal)
+        transport = guard.httpx_transport()
+        async with httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, transport=transport, trust_env=False
+        ) as client:
             response = await client.post(url, content=body, headers=headers)
         status = response.status_code
         response_body = response.text[:MAX_RESPONSE_BODY]
         code = webhooks.error_code_for_status(status)
         detail = f"The receiver answered HTTP {status}." if code else None
+    except destinations.DestinationRefused as exc:
+        code, detail = 75002, f"Not delivered: {exc}"
     except httpx.TimeoutException:
         code, detail = 75000, f"No answer within {timeout:g} s."
     except httpx.ConnectError as exc:

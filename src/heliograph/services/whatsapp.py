@@ -8,7 +8,7 @@ from typing import Any
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone
 from heliograph.domain.errors import ValidationFailed
-from heliograph.services import compliance, senders, sending, views
+from heliograph.services import compliance, destinations, senders, sending, views
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
@@ -44,6 +44,7 @@ async def send(
         value = body.get(name)
         if value and not sending.valid_url(value):
             raise ValidationFailed(f"'{name}' must be an http(s) URL.", code="10003", pointer=f"/{name}")
+    destinations.check_webhook_urls(ctx, body)
     sending.check_destination(to)
     async with ctx.db.read() as conn:
         profile_arg = await sending.load_profile_arg(conn, caller, body)

@@ -2,7 +2,9 @@
 
 Every attempt runs in its own task under a concurrency cap, so a receiver that hangs only ever holds
 its own requests (each bounded by the 2 s timeout), never the others. Outcomes are written in
-batches, one transaction per batch.
+batches, one transaction per batch. In gateway mode connections go only to destinations the SSRF
+guard allows, pinned to the address it checked (services/destinations.py); a refused destination is
+a failed attempt with no response stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ssl
 import aiohttp
 from sqlalchemy import select
 
-from heliograph.services import signing, webhooks
+from heliograph.services import destinations, signing, telemetry, webhooks
 from heliograph.services.context import Context
 from heliograph.store import claims, outbox
 from heliograph.store import messages as message_store
@@ -38,6 +40,7 @@ class WebhookSender:
         self._results_ready = asyncio.Event()
         self._seeds: dict[str, str] = {}
         self._rng = random.Random()
+        self._guard = destinations.webhook_guard(ctx)
         self.delivered = 0
         self.failed_attempts = 0
 
@@ -47,7 +50,9 @@ class WebhookSender:
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
-        connector = aiohttp.TCPConnector(limit=self._settings.webhook_concurrency, limit_per_host=0)
+        connector = aiohttp.TCPConnector(
+            limit=self._settings.webhook_concurrency, limit_per_host=0, resolver=self._guard.aiohttp_resolver()
+        )
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
             try:
@@ -125,16 +130,24 @@ class WebhookSender:
         detail = None
         response_body = None
         try:
+            refusal = self._guard.refusal(url)  # literal addresses never reach the resolver
+            if refusal:
+                raise destinations.DestinationRefused(refusal)
             async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 status = response.status
                 response_body = (await response.content.read(MAX_RESPONSE_BODY)).decode("utf-8", "replace")
             error_code = webhooks.error_code_for_status(status)
             if error_code:
                 detail = f"The receiver answered HTTP {status}."
+        except destinations.DestinationRefused as exc:
+            error_code, detail = 75002, f"Not delivered: {exc}"
         except TimeoutError:
             error_code, detail = 75000, f"No answer within {self._settings.webhook_timeout_seconds:g} s."
         except aiohttp.ClientConnectorDNSError as exc:
-            error_code, detail = 75001, f"Could not resolve the host name: {exc}"
+            if isinstance(exc.os_error, destinations.DestinationRefused):
+                error_code, detail = 75002, f"Not delivered: {exc.os_error}"
+            else:
+                error_code, detail = 75001, f"Could not resolve the host name: {exc}"
         except aiohttp.ClientConnectorCertificateError as exc:
             error_code, detail = 75003, f"TLS certificate problem: {exc}"
         except aiohttp.ClientConnectorError as exc:
@@ -196,5 +209,6 @@ class WebhookSender:
                 # the leases will expire and the events be attempted again: at-least-once, never lost
                 logger.exception("recording webhook attempts failed", extra={"action": "webhook_record"})
                 return
+            telemetry.record_webhook_outcomes(outcomes)
             if any(o["status"] == "pending" for o in outcomes):
                 self._ctx.wakeups.webhooks.set()
