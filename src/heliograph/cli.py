@@ -109,13 +109,38 @@ def serve(
         int | None, typer.Option(help="Listen port [env HELIOGRAPH_PORT, default 8000].", show_default=False)
     ] = None,
     data_dir: DataDir = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            min=1,
+            help="API processes sharing the port (SO_REUSEPORT) [env HELIOGRAPH_PROCESSES, default 1]. "
+            "The sandbox's API processes share one worker process.",
+            show_default=False,
+        ),
+    ] = None,
+    api_child: Annotated[bool, typer.Option("--api-child", hidden=True, help="Started by --processes.")] = False,
+    wake_write_fd: Annotated[int | None, typer.Option("--wake-write-fd", hidden=True, help="Pipe to workers.")] = None,
 ) -> None:
-    """Run the API, the workers and the sandbox carrier in one process."""
+    """Run the API, the workers and the sandbox carrier (workers in a second process in the sandbox)."""
     from heliograph.api.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir)
+    settings = _settings(host=host, port=port, data_dir=data_dir, processes=processes)
     logs.configure(settings.log_level, settings.log_format)
+    if api_child:
+        _configure_metrics(settings, starts_others=False)
+        _run(_serve_api_child(settings, wake_write_fd))
+        return
     lock = _lock_data_dir(settings) if settings.mode == "sandbox" else None
+    _configure_metrics(settings, starts_others=True, processes=settings.processes)
+    if settings.processes > 1:
+        if settings.port == 0:
+            err.print("[red]--processes needs a fixed --port (each process binds it).[/red]")
+            raise typer.Exit(2)
+        _run(_supervise_api(settings))
+        if lock is not None:
+            lock.close()
+        return
 
     async def main() -> None:
         from heliograph.workers.process import WorkerProcess
@@ -126,18 +151,7 @@ def serve(
         if settings.mode == "sandbox" and settings.worker_process:
             worker_process = WorkerProcess(settings.data_dir)
             hg.ctx.wakeups = worker_process.wakeups()
-        config = uvicorn.Config(
-            create_app(hg, run_workers=worker_process is None),
-            host=settings.host,
-            port=settings.port,
-            loop="none",
-            http="httptools",
-            lifespan="on",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=15,
-            server_header=False,
-        )
+        config = _uvicorn_config(create_app(hg, run_workers=worker_process is None), settings)
         server = GracefulServer(config)
         server.on_exit = _ending_streams(hg.ctx)
         _remember_address(settings)
@@ -154,6 +168,96 @@ def serve(
     _run(main())
     if lock is not None:
         lock.close()
+
+
+def _uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        loop="none",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=15,
+        server_header=False,
+    )
+
+
+async def _supervise_api(settings: Settings) -> None:
+    """`serve --processes N`: migrate once, then N API processes on the one port (and, in the sandbox, the
+    one worker process they all nudge through a shared pipe) until SIGTERM/SIGINT."""
+    from heliograph import supervisor
+    from heliograph.workers.process import WorkerProcess
+
+    hg, account = await _prepare(settings)
+    await hg.ctx.db.dispose()
+    worker_process = WorkerProcess(settings.data_dir) if settings.mode == "sandbox" else None
+    pass_fds = (worker_process.write_fd,) if worker_process is not None else ()
+
+    def command(index: int) -> list[str]:
+        args = ["serve", "--api-child", "--processes", "1", "--host", settings.host, "--port", str(settings.port)]
+        args += ["--data-dir", str(settings.data_dir)]
+        if worker_process is not None:
+            args += ["--wake-write-fd", str(worker_process.write_fd)]
+        return supervisor.child_command(*args)
+
+    children = supervisor.Children("api", settings.processes, command, pass_fds)
+    if worker_process is not None:
+        worker_process.start()
+    children.start()
+    _remember_address(settings)
+    if account is not None:
+        _banner(settings, account)
+    try:
+        await supervisor.until_signalled(children.failed)
+    finally:
+        await children.stop()
+        if worker_process is not None:
+            await worker_process.stop()
+    if children.failed.is_set():
+        raise typer.Exit(1)
+
+
+async def _serve_api_child(settings: Settings, wake_write_fd: int | None) -> None:
+    """One of `serve --processes N`'s API processes: the parent migrated; bind the shared port and serve."""
+    from heliograph import supervisor
+    from heliograph.api.app import create_app
+    from heliograph.bootstrap import build
+
+    hg = build(settings)
+    _tune_gc()
+    sandbox = settings.mode == "sandbox"
+    if sandbox and wake_write_fd is not None:
+        hg.ctx.wakeups = supervisor.wakeups_to(wake_write_fd)
+    server = GracefulServer(_uvicorn_config(create_app(hg, run_workers=not sandbox), settings))
+    server.on_exit = _ending_streams(hg.ctx)
+    await server.serve(sockets=[supervisor.reuse_port_socket(settings.host, settings.port)])
+
+
+def _configure_metrics(settings: Settings, *, starts_others: bool, processes: int = 1) -> None:
+    """Where this process keeps its Prometheus counters: a directory the processes of the host share (the
+    sandbox's data dir, HELIOGRAPH_METRICS_DIR, or a private one for a gateway command running children)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from heliograph.services import telemetry
+
+    if not settings.metrics_enabled:
+        telemetry.configure(None, enabled=False)
+    elif settings.mode == "sandbox":
+        telemetry.configure(settings.data_dir / "metrics", fresh=starts_others)
+    elif settings.metrics_dir is not None:
+        telemetry.configure(settings.metrics_dir)
+    elif processes > 1:
+        directory = Path(tempfile.mkdtemp(prefix="heliograph-metrics-"))
+        os.environ["HELIOGRAPH_METRICS_DIR"] = str(directory)  # the children share it
+        atexit.register(shutil.rmtree, directory, True)
+        telemetry.configure(directory)
+    else:
+        telemetry.configure(None)  # one process: counters in memory
 
 
 class GracefulServer(uvicorn.Server):
@@ -354,6 +458,7 @@ def inbound(
 def worker(
     data_dir: DataDir = None,
     wake_fd: Annotated[int | None, typer.Option("--wake-fd", hidden=True, help="Pipe from `serve`.")] = None,
+    processes: Annotated[int, typer.Option("--processes", min=1, help="Worker processes to run.")] = 1,
 ) -> None:
     """Run only the background workers (dispatch, receipts, webhooks): scale them apart from the API."""
     import signal
@@ -365,6 +470,10 @@ def worker(
             "[red]`heliograph worker` is for gateway mode; `heliograph serve` already runs the sandbox's workers.[/red]"
         )
         raise typer.Exit(2)
+    _configure_metrics(settings, starts_others=processes > 1, processes=processes)
+    if processes > 1:
+        _run(_supervise_workers(settings, processes))
+        return
 
     async def main() -> None:
         from heliograph.workers.process import listen_for_nudges
@@ -383,6 +492,26 @@ def worker(
         await hg.stop()
 
     _run(main())
+
+
+async def _supervise_workers(settings: Settings, count: int) -> None:
+    """`worker --processes N`: migrate once, then N worker processes until SIGTERM/SIGINT."""
+    from heliograph import supervisor
+
+    hg, _ = await _prepare(settings)
+    await hg.ctx.db.dispose()
+    children = supervisor.Children(
+        "worker",
+        count,
+        lambda index: supervisor.child_command("worker", "--processes", "1", "--data-dir", str(settings.data_dir)),
+    )
+    children.start()
+    try:
+        await supervisor.until_signalled(children.failed)
+    finally:
+        await children.stop()
+    if children.failed.is_set():
+        raise typer.Exit(1)
 
 
 @accounts_app.command("create")

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from heliograph import __version__
 from heliograph.api import errors
-from heliograph.api.fastpath import SendFastPath
+from heliograph.api.fastpath import SEND_ENDPOINTS, SendFastPath
+from heliograph.api.http_metrics import HttpMetrics
 from heliograph.api.middleware import AuthGate, BodyGate
 from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
@@ -31,6 +32,7 @@ from heliograph.api.routes import (
 )
 from heliograph.bootstrap import Heliograph
 from heliograph.console import routes as console
+from heliograph.services import telemetry
 from heliograph.services.idempotency import InFlight
 
 ROUTERS = (
@@ -54,7 +56,7 @@ ROUTERS = (
 )
 
 
-def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastPath:
+def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastPath | HttpMetrics:
     """The ASGI app: the send endpoints' fast path in front of the FastAPI app (`.app`)."""
 
     @asynccontextmanager
@@ -83,4 +85,5 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastP
     buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
     app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
-    return SendFastPath(app, buckets)
+    fast = SendFastPath(app, buckets)
+    return HttpMetrics(fast, frozenset(SEND_ENDPOINTS)) if telemetry.enabled() else fast

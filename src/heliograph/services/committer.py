@@ -16,8 +16,9 @@ from sqlalchemy import Table, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.services import telemetry
 from heliograph.store.engine import Database
-from heliograph.store.tables import idempotency_keys
+from heliograph.store.tables import idempotency_keys, messages
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class GroupCommitter:
             await self._insert(batch)
         except IntegrityError:
             # one request's idempotency key collided: retry one by one so only that one fails
+            committed = []
             for intent in batch:
                 try:
                     await self._insert([intent])
@@ -94,7 +96,8 @@ class GroupCommitter:
                     _resolve(intent, exc)
                 else:
                     _resolve(intent, None)
-            self._after_commit()
+                    committed.append(intent)
+            self._after_commit(committed)
             return
         except Exception as exc:  # noqa: BLE001
             logger.exception("group commit failed", extra={"action": "group_commit", "size": len(batch)})
@@ -103,7 +106,7 @@ class GroupCommitter:
             return
         for intent in batch:
             _resolve(intent, None)
-        self._after_commit()
+        self._after_commit(batch)
 
     async def _insert(self, batch: list[WriteIntent]) -> None:
         by_table: dict[Table, list[dict[str, Any]]] = {}
@@ -135,9 +138,10 @@ class GroupCommitter:
                     idempotency_keys.insert(), [{k: v for k, v in key.items() if k[0] != "_"} for key in keys]
                 )
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, committed: list[WriteIntent]) -> None:
         for callback in self.on_commit:
             callback()
+        telemetry.record_accepted(row for intent in committed for table, row in intent.rows if table is messages)
 
 
 def _resolve(intent: WriteIntent, error: BaseException | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from heliograph.domain.errors import HeliographError, NotFound
-from heliograph.services import views
+from heliograph.services import telemetry, views
 from heliograph.services.context import Context
 from heliograph.store import carriers as carrier_store
 from heliograph.store import messages as store
@@ -55,6 +55,7 @@ async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
         change = {"id": row["id"], "status": "cancelled", "due_at": None, "lease_until": None}
         await store.update_many(conn, [change])
         row.update(change)
+    telemetry.record_cancelled()
     return views.message(row)
 
 

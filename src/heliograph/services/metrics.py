@@ -16,6 +16,7 @@ from heliograph.domain import phone, rollups
 from heliograph.domain.errors import NotFound
 from heliograph.domain.pricing import money
 from heliograph.domain.times import iso
+from heliograph.services import telemetry
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import metrics as store
@@ -103,6 +104,7 @@ async def record(conn, pairs: list[tuple[Row, Row]], inbound_rows: list[Row] = (
     incs += [inc for inc in (inbound_increment(r) for r in inbound_rows) if inc]
     await store.add(conn, incs)
     await store.add_errors(conn, errs)
+    telemetry.record_transitions(pairs, inbound_rows)  # Prometheus counters, same batch
 
 
 def _ratio(part: float, whole: float) -> float:

@@ -39,3 +39,27 @@ async def autogenerate(db: Database, message: str) -> None:
 
     async with db.transaction() as conn:
         await conn.run_sync(_run)
+
+
+_head: str | None = None
+
+
+def head_revision() -> str:
+    """The newest revision this release ships (read once from the migration scripts)."""
+    global _head
+    if _head is None:
+        from alembic.script import ScriptDirectory
+
+        _head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _head
+
+
+async def current_revision(conn) -> str | None:  # noqa: ANN001
+    """The revision the database is at; None before the first migration."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+    except DBAPIError:  # no alembic_version table yet
+        return None

@@ -42,6 +42,11 @@ class WorkerProcess:
         self._stopping = False
         self._monitor: asyncio.Task | None = None
 
+    @property
+    def write_fd(self) -> int:
+        """The pipe's end that nudges the child (`serve --processes N` hands it to its API processes)."""
+        return self._write_fd
+
     def wakeups(self) -> Wakeups:
         """Events for the API process whose set() reaches the child's loops."""
         return Wakeups(
