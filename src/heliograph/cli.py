@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from heliograph import cli_carriers, cli_dev, logs
+from heliograph import cli_admin, cli_carriers, cli_dev, logs
 from heliograph.settings import Settings
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ numbers_app = typer.Typer(help="Manage the sandbox account's numbers.", no_args_
 app.add_typer(numbers_app, name="numbers")
 accounts_app = typer.Typer(help="Organizations and API keys (gateway administration).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+cli_admin.register(app, accounts_app)  # accounts list-keys / revoke-key, secrets
 cli_dev.register(app)  # listen, trigger, send, preview, webhooks
 app.add_typer(cli_carriers.connectors_app, name="connectors")
 app.add_typer(cli_carriers.routes_app, name="routes")
@@ -69,7 +70,11 @@ async def _prepare(settings: Settings):  # noqa: ANN202
     await upgrade(hg.ctx.db)
     account = None
     if settings.mode == "sandbox":
-        account = await accounts.bootstrap_sandbox(hg.ctx, settings.api_key)
+        try:
+            account = await accounts.bootstrap_sandbox(hg.ctx, settings.api_key)
+        except accounts.KeyTooShort as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     return hg, account
 
 

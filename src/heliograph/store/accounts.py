@@ -59,6 +59,50 @@ async def organization_for_key(conn: AsyncConnection, key_hash: str) -> tuple[Ro
     return row, {"id": row["organization_id"], "messaging_enabled": row["messaging_enabled"]}
 
 
+async def keys_revoked_since(conn: AsyncConnection, since: int) -> list[str]:
+    """Hashes of keys revoked at or after `since` (caches evict them)."""
+    query = select(api_keys.c.key_hash).where(api_keys.c.revoked_at >= since)
+    return list((await conn.execute(query)).scalars())
+
+
+async def touch_keys(conn: AsyncConnection, used: dict[str, int]) -> None:
+    """Record when keys were last used (never moving a time back)."""
+    statement = (
+        update(api_keys)
+        .where(
+            api_keys.c.key_hash == bindparam("h"),
+            (api_keys.c.last_used_at.is_(None)) | (api_keys.c.last_used_at < bindparam("t")),
+        )
+        .values(last_used_at=bindparam("t"))
+    )
+    await conn.execute(statement, [{"h": h, "t": t} for h, t in used.items()])
+
+
+async def list_keys(conn: AsyncConnection, org_id: str | None = None) -> list[Row]:
+    """API keys (never their hashes' full value), oldest first."""
+    columns = [
+        api_keys.c[name] for name in ("id", "organization_id", "prefix", "created_at", "last_used_at", "revoked_at")
+    ]
+    query = select(*columns).order_by(api_keys.c.created_at, api_keys.c.id)
+    if org_id is not None:
+        query = query.where(api_keys.c.organization_id == org_id)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def find_keys(conn: AsyncConnection, *, key_id: str, prefix: str, key_hash: str) -> list[Row]:
+    """Keys matching an id, a listed prefix or a whole key's hash."""
+    query = select(api_keys).where(
+        (api_keys.c.id == key_id) | (api_keys.c.prefix == prefix) | (api_keys.c.key_hash == key_hash)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def revoke_key(conn: AsyncConnection, key_id: str, now: int) -> None:
+    await conn.execute(
+        update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
 async def key_with_organization(conn: AsyncConnection, key_id: str) -> tuple[Row, Row] | None:
     """(key, organization) for an API key's row id (console sessions name the key they were opened with)."""
     key = _one(await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
