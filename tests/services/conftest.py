@@ -99,7 +99,7 @@ async def world(request, tmp_path, world_settings) -> AsyncIterator[World]:
     settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0, database_url=database_url, **world_settings)
     hg = build(settings, clock=clock, carrier=carrier)
     await upgrade(hg.ctx.db)
-    account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS")
+    account = await accounts.bootstrap_sandbox(hg.ctx, "KEYSERVICETESTS0000000000000000000")
     await hg.workers.links.start()  # the default route sends everything to the simulator: the recording carrier
     yield World(hg, clock, carrier, account)
     await hg.workers.links.close()

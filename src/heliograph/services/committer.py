@@ -16,7 +16,8 @@ from sqlalchemy import Table, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.services import telemetry
+from heliograph.services import spend, telemetry
+from heliograph.services.spend import SpendCharge
 from heliograph.store.engine import Database
 from heliograph.store.tables import idempotency_keys, messages
 
@@ -34,6 +35,8 @@ class WriteIntent:
     rows: list[tuple[Table, dict[str, Any]]]
     idempotency: dict[str, Any] | None = None
     statements: list[Callable[[AsyncConnection], Awaitable[None]]] = field(default_factory=list)
+    charge: SpendCharge | None = None  # the send's cost against its profile's daily spend limit
+    refused: bool = False  # the charge was refused: nothing of this intent is written
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -60,6 +63,7 @@ class GroupCommitter:
     async def commit(self, intent: WriteIntent) -> None:
         if self._task is None:  # not running (tests, CLI): commit directly
             await self._write([intent])
+            await intent.done  # raises what the write raised (a refusal, a failure)
             return
         await self._queue.put(intent)
         await intent.done
@@ -109,14 +113,15 @@ class GroupCommitter:
         self._after_commit(batch)
 
     async def _insert(self, batch: list[WriteIntent]) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
-        keys = []
-        for intent in batch:
-            for table, row in intent.rows:
-                by_table.setdefault(table, []).append(row)
-            if intent.idempotency is not None:
-                keys.append(intent.idempotency)
         async with self._db.transaction(urgent=True) as conn:
+            batch = await _charge(conn, batch)  # sends over their spend limit leave the batch, answered at once
+            by_table: dict[Table, list[dict[str, Any]]] = {}
+            keys = []
+            for intent in batch:
+                for table, row in intent.rows:
+                    by_table.setdefault(table, []).append(row)
+                if intent.idempotency is not None:
+                    keys.append(intent.idempotency)
             for key in keys:  # an expired record with the same key must not block the new one
                 t = idempotency_keys
                 await conn.execute(
@@ -142,6 +147,19 @@ class GroupCommitter:
         for callback in self.on_commit:
             callback()
         telemetry.record_accepted(row for intent in committed for table, row in intent.rows if table is messages)
+
+
+async def _charge(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:
+    """Charge each send's cost to its profile's day (services/spend.py) in the batch's transaction; a
+    refused send is answered with its refusal and dropped, the others go on. Profiles are charged in id
+    order, so concurrent batches (other processes) lock their rows in one order and never deadlock."""
+    charged = [i for i in batch if i.charge is not None and not i.refused]
+    for intent in sorted(charged, key=lambda i: i.charge.profile["id"]):  # type: ignore[union-attr]
+        refusal = await spend.apply(conn, intent.charge)  # type: ignore[arg-type]
+        if refusal is not None:
+            intent.refused, intent.rows, intent.statements = True, [], []
+            _resolve(intent, refusal)
+    return [i for i in batch if not i.refused]
 
 
 def _resolve(intent: WriteIntent, error: BaseException | None) -> None:

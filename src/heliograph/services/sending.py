@@ -18,7 +18,7 @@ from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
-from heliograph.services import compliance, destinations, links, senders, views
+from heliograph.services import compliance, destinations, links, senders, spend, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
@@ -381,6 +381,10 @@ async def pace(ctx: Context, draft: Draft) -> None:
 
 async def commit(ctx: Context, drafts: list[Draft], wire: Row, idempotency: IdempotencyRecord | None) -> None:
     intent = WriteIntent(rows=[(messages, d.row) for d in drafts])
+    first = drafts[0]
+    intent.charge = spend.charge_for(
+        first.sender.profile, first.row["organization_id"], [d.row for d in drafts], first.row["received_at"]
+    )
     for draft in drafts:
         intent.statements.extend(draft.statements)
         intent.rows.extend(draft.extra_rows)
