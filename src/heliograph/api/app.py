@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from heliograph import __version__
 from heliograph.api import errors
 from heliograph.api.fastpath import SEND_ENDPOINTS, SendFastPath
-from heliograph.api.http_metrics import HttpMetrics
+from heliograph.api.http_metrics import HttpMetrics, templates
 from heliograph.api.middleware import AuthGate, BodyGate
 from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
@@ -86,4 +86,6 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastP
     app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
     app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
     fast = SendFastPath(app, buckets)
-    return HttpMetrics(fast, frozenset(SEND_ENDPOINTS)) if telemetry.enabled() else fast
+    if not telemetry.enabled():
+        return fast
+    return HttpMetrics(fast, frozenset(SEND_ENDPOINTS), templates(ROUTERS))

@@ -8,6 +8,7 @@ increments per request (services/telemetry.py HttpRecorder).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,10 +18,17 @@ from heliograph.services.telemetry import HttpRecorder
 UNMATCHED = "unmatched"
 
 
+def templates(routers: Iterable[tuple[str, Any, str]]) -> dict[int, str]:
+    """Each route object's full template, prefix included (FastAPI hands the handler the router's own route,
+    whose path lacks the prefix it was included under)."""
+    return {id(route): prefix + route.path for prefix, router, _ in routers for route in router.routes}
+
+
 class HttpMetrics:
-    def __init__(self, app: ASGIApp, fixed_routes: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: ASGIApp, fixed_routes: frozenset[str], route_templates: dict[int, str]) -> None:
         self._inner = app
         self._fixed = fixed_routes  # paths that are their own template (the send endpoints skip the router)
+        self._templates = route_templates
         self._recorder = HttpRecorder()
 
     def __getattr__(self, name: str) -> Any:  # .state and .app of the wrapped app, for whoever reads them
@@ -49,4 +57,6 @@ class HttpMetrics:
         if path in self._fixed:
             return path
         route = scope.get("route")
-        return getattr(route, "path", None) or UNMATCHED
+        if route is None:
+            return UNMATCHED
+        return self._templates.get(id(route)) or getattr(route, "path", None) or UNMATCHED
