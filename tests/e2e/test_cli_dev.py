@@ -155,7 +155,8 @@ def test_listen_filters_by_event_type_and_profile(server: Server, receiver: Webh
         listen.close()
 
 
-def test_listen_survives_a_server_restart_without_loss_or_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_listen_survives_a_server_restart_without_loss_or_duplicates(tmp_path: Path, sig: int) -> None:
     server = Server(tmp_path / "restart", env={"HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50"}).start()
     with WebhookReceiver() as receiver:
         listen = Listen(server, receiver.url("/r"))
@@ -167,7 +168,7 @@ def test_listen_survives_a_server_restart_without_loss_or_duplicates(tmp_path: P
             ]
             for message_id in sent:
                 wait_terminal(server, message_id)
-            assert server.stop() == 0
+            assert server.stop(sig) == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
             server.start()
             # sent at once: their events are committed while listen is still reconnecting
             sent += [
