@@ -14,7 +14,9 @@ from heliograph.services.accounts import KeyCache
 from heliograph.services.committer import GroupCommitter
 from heliograph.services.context import Context
 from heliograph.services.pacing import SenderPacer
+from heliograph.services.sealing import Sealer, reseal_all
 from heliograph.settings import Settings
+from heliograph.store import files
 from heliograph.store.engine import Database
 from heliograph.workers.runner import Workers
 
@@ -31,6 +33,7 @@ class Heliograph:
         committer = self.ctx.committer
         assert isinstance(committer, GroupCommitter)
         committer.start()
+        await reseal_all(self.ctx)  # seals plain secrets, moves old keys' to the current one
         if workers:
             self.ctx.db.start_checkpointer()
             await self.workers.start(sole_process=self.settings.mode == "sandbox")
@@ -45,8 +48,12 @@ class Heliograph:
 
 def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | None = None) -> Heliograph:
     clock = clock or SystemClock()
-    db = Database(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        files.secure(settings.data_dir, url.split(":///", 1)[1] if ":///" in url else None)
+    db = Database(url)
     ctx = Context(settings=settings, db=db, clock=clock)
+    ctx.sealer = Sealer.from_settings(settings)
     committer = GroupCommitter(db, window_ms=settings.group_commit_ms)
     committer.on_commit.append(lambda: ctx.wakeups.dispatcher.set())  # looked up late: serve may swap wakeups
     ctx.committer = committer

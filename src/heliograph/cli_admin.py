@@ -111,3 +111,41 @@ def revoke_key(
 
     row = asyncio.run(main())
     print(json.dumps({"id": row["id"], "prefix": row["prefix"], "revoked_at": _when(row["revoked_at"])}))
+
+
+@secrets_app.command("new-key")
+def secrets_new_key() -> None:
+    """Print a fresh random key for HELIOGRAPH_SECRET_KEY (32 bytes, base64). Keep it out of the database's backups."""
+    from heliograph.services import sealing
+
+    print(sealing.new_key())
+
+
+@secrets_app.command("reseal")
+def secrets_reseal(data_dir: DataDir = None) -> None:
+    """Seal every plain secret with HELIOGRAPH_SECRET_KEY, and re-seal those sealed with a key listed in
+    HELIOGRAPH_PREVIOUS_SECRET_KEYS (key rotation). Safe to run while servers run, and again."""
+    settings = _settings(data_dir)
+    logs.configure("warning", settings.log_format)
+
+    async def main() -> dict[str, int]:
+        from heliograph.services import sealing
+
+        hg = await _open(settings)
+        try:
+            report = await sealing.reseal_all(hg.ctx)
+        except sealing.SecretKeyError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        finally:
+            await hg.ctx.db.dispose()
+        if settings.secret_key is None and settings.secret_key_file is None:
+            err.print("[yellow]No HELIOGRAPH_SECRET_KEY: secrets stay plain.[/yellow]")
+        return {
+            "resealed": report.resealed,
+            "current": report.current,
+            "previous": report.previous,
+            "plain": report.plain,
+        }
+
+    print(json.dumps(asyncio.run(main())))

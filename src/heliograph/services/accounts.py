@@ -13,7 +13,7 @@ from typing import Any
 from heliograph.domain.errors import AuthenticationFailed, HeliographError
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.urls import is_loopback_host
-from heliograph.services import numbers, profiles, signing
+from heliograph.services import numbers, profiles, sealing, signing
 from heliograph.services.context import Context
 from heliograph.settings import Settings
 from heliograph.store import accounts as store
@@ -162,10 +162,11 @@ async def authenticate(ctx: Context, cache: KeyCache, authorization: str | None)
 
 async def create_organization(ctx: Context, name: str, *, sandbox: bool = False) -> Row:
     seed, public_key = signing.new_key_pair()
+    org_id = new_uuid()
     row = {
-        "id": new_uuid(),
+        "id": org_id,
         "name": name,
-        "signing_seed": seed,
+        "signing_seed": sealing.sealer(ctx).seal(seed, sealing.seed_context(org_id)),
         "public_key": public_key,
         "messaging_enabled": True,
         "is_sandbox": sandbox,

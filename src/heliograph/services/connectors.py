@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.domain import routing
+from heliograph.services import sealing
 from heliograph.services.context import Context
 from heliograph.store import carriers as store
 
@@ -61,6 +62,7 @@ async def load(ctx: Context) -> Snapshot:
         version = await store.config_version(conn)
         rows = await store.list_connectors(conn)
         route_rows = await store.list_routes(conn)
+    rows = [{**r, "config": sealing.open_config(ctx, r["name"], r["config"])} for r in rows]  # secrets sealed at rest
     return Snapshot(version, {r["name"]: r for r in rows}, tuple(_route(r) for r in route_rows))
 
 
@@ -79,7 +81,7 @@ async def add_connector(ctx: Context, type_: str, name: str, config: Row) -> Row
         if await store.get_connector(conn, name) is not None:
             raise AdminError(f"A connector named {name!r} already exists.")
         row = {"name": name, "type": type_, "config": config, "created_at": now, "updated_at": now}
-        await store.insert_connector(conn, row)
+        await store.insert_connector(conn, {**row, "config": sealing.seal_config(ctx, name, config)})
     logger.info("connector added", extra={"action": "connector_add", "connector": name, "type": type_})
     return public(row)
 

@@ -12,6 +12,7 @@ import hmac
 from typing import Any
 
 from heliograph.domain.errors import AuthenticationFailed
+from heliograph.services import sealing
 from heliograph.services.accounts import Caller, hash_key
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
@@ -40,7 +41,7 @@ async def open_session(ctx: Context, api_key: str) -> str:
     assert org is not None
     expires = ctx.now() // 1_000_000 + SESSION_SECONDS
     payload = f"{key['id']}.{expires}"
-    return f"{payload}.{_mac(org['signing_seed'], payload)}"
+    return f"{payload}.{_mac(sealing.open_seed(ctx, org['id'], org['signing_seed']), payload)}"
 
 
 async def caller_for_session(ctx: Context, cookie: str | None) -> Caller | None:
@@ -55,7 +56,9 @@ async def caller_for_session(ctx: Context, cookie: str | None) -> Caller | None:
     if found is None:
         return None
     key, org = found
-    if key["revoked_at"] is not None or not hmac.compare_digest(mac, _mac(org["signing_seed"], f"{key_id}.{expires}")):
+    if key["revoked_at"] is not None or not hmac.compare_digest(
+        mac, _mac(sealing.open_seed(ctx, org["id"], org["signing_seed"]), f"{key_id}.{expires}")
+    ):
         return None
     return Caller(org["id"], key["key_hash"], bool(org["messaging_enabled"]))
 

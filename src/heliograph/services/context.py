@@ -45,6 +45,7 @@ class Context:
     pacer: object | None = None  # services.pacing.SenderPacer, set by bootstrap
     pool_rng: random.Random = field(default_factory=random.Random)
     feed: object | None = None  # services.event_feed.Feed, made by the first event stream
+    sealer: object | None = None  # services.sealing.Sealer (secrets at rest), set by bootstrap
 
     @property
     def tariff(self) -> Tariff:

@@ -25,7 +25,7 @@ import orjson
 
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.times import iso
-from heliograph.services import signing, webhooks
+from heliograph.services import sealing, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import event_feed as store
 
@@ -200,7 +200,7 @@ async def read(
         raise NotFound("The organization was not found.")
     out = []
     for row in rows:
-        event = _signed(ctx, seed, row, filters)
+        event = _signed(ctx, sealing.open_seed(ctx, organization_id, seed), row, filters)
         if filters.messaging_profile_id and event.messaging_profile_id != filters.messaging_profile_id:
             continue
         out.append(event)

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from heliograph.domain.errors import NotFound
-from heliograph.services import signing, webhooks
+from heliograph.services import sealing, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
 
@@ -57,10 +57,11 @@ async def entry(ctx: Context, org_id: str, event_id: str) -> tuple[Entry, list[S
         attempts = (await outbox.attempts_of(conn, [event_id]))[event_id]
         org = await accounts.get_organization(conn, org_id)
     assert org is not None
+    seed = sealing.open_seed(ctx, org_id, org["signing_seed"])
     signed = []
     for a in attempts:
         body = webhooks.body_for_attempt(event, a["attempt"], a["url"])
-        headers = signing.headers(org["signing_seed"], a["started_at"] // 1_000_000, body)
+        headers = signing.headers(seed, a["started_at"] // 1_000_000, body)
         pretty = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
         signed.append(SignedAttempt(a, headers, body.decode(), pretty))
     return Entry(event, attempts), signed

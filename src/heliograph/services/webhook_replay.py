@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from heliograph.domain.errors import NotFound, ValidationFailed
-from heliograph.services import destinations, signing, webhooks
+from heliograph.services import destinations, sealing, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import event_feed as feed_store
 from heliograph.store import manual_attempts, outbox
@@ -46,7 +46,7 @@ async def _event(ctx: Context, organization_id: str, event_id: str) -> tuple[Row
         attempts = (await outbox.attempts_of(conn, [event_id]))[event_id]
         seed = await feed_store.signing_seed(conn, organization_id)
     assert seed is not None
-    return event, attempts, seed
+    return event, attempts, sealing.open_seed(ctx, organization_id, seed)
 
 
 async def _record(ctx: Context, organization_id: str, attempt: Row, *, settles: bool) -> Row:

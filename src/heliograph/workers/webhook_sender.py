@@ -18,7 +18,7 @@ import ssl
 import aiohttp
 from sqlalchemy import select
 
-from heliograph.services import destinations, signing, telemetry, webhooks
+from heliograph.services import destinations, sealing, signing, telemetry, webhooks
 from heliograph.services.context import Context
 from heliograph.store import claims, outbox
 from heliograph.store import messages as message_store
@@ -116,7 +116,7 @@ class WebhookSender:
         if missing:
             query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(missing))
             for org_id, seed in (await conn.execute(query)).all():
-                self._seeds[org_id] = seed
+                self._seeds[org_id] = sealing.open_seed(self._ctx, org_id, seed)
 
     async def _attempt(self, session: aiohttp.ClientSession, event: dict) -> None:
         ctx = self._ctx
