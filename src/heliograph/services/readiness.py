@@ -1,6 +1,8 @@
 """Readiness (`GET /readyz`): can this process do its job right now? Liveness stays `/healthz`.
 
-Ready means the database answers, its schema is at this release's head, and at least one worker process
+Ready means the database answers, its schema is not behind this release's migrations (a newer release's
+schema is fine: during a rolling upgrade it migrates first, and migrations keep the previous release
+working; see docs/operations.md), and at least one worker process
 has reported its carrier links lately (workers write `connector_links` every few seconds; see
 services/carrier_links.py): an API that accepts messages nobody will ever send is not ready.
 """
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from heliograph.services.context import Context
 from heliograph.store import carriers as links_store
-from heliograph.store.migrate import current_revision, head_revision
+from heliograph.store.migrate import current_revision, head_revision, schema_state
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +42,9 @@ async def _check(ctx: Context) -> Readiness:
     window_us = int(ctx.settings.ready_heartbeat_seconds * 1_000_000)
     async with ctx.db.read() as conn:
         revision = await current_revision(conn)
-    head = head_revision()
-    if revision != head:
+    if schema_state(revision) == "behind":  # ahead is fine: a rolling upgrade's newer release migrated first
         at = revision or "no revision"
-        return Readiness(False, f"The database schema is at {at}, not {head}: run `heliograph migrate`.")
+        return Readiness(False, f"The database schema is at {at}, not {head_revision()}: run `heliograph migrate`.")
     async with ctx.db.read() as conn:
         fresh = await links_store.link_states(conn, ctx.now() - window_us)
     if not fresh:

@@ -41,17 +41,32 @@ async def autogenerate(db: Database, message: str) -> None:
         await conn.run_sync(_run)
 
 
-_head: str | None = None
+_known: tuple[str, frozenset[str]] | None = None
+
+
+def _revisions() -> tuple[str, frozenset[str]]:
+    """(head, every revision) of the migration scripts this release ships, read once."""
+    global _known
+    if _known is None:
+        from alembic.script import ScriptDirectory
+
+        scripts = ScriptDirectory.from_config(alembic_config())
+        _known = (scripts.get_current_head(), frozenset(r.revision for r in scripts.walk_revisions()))
+    return _known
 
 
 def head_revision() -> str:
-    """The newest revision this release ships (read once from the migration scripts)."""
-    global _head
-    if _head is None:
-        from alembic.script import ScriptDirectory
+    """The newest revision this release ships."""
+    return _revisions()[0]
 
-        _head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return _head
+
+def schema_state(revision: str | None) -> str:
+    """current; behind (this release has migrations the database lacks: run `heliograph migrate`); or ahead
+    (a newer release already migrated it, as in the middle of a rolling upgrade)."""
+    head, known = _revisions()
+    if revision == head:
+        return "current"
+    return "behind" if revision is None or revision in known else "ahead"
 
 
 async def current_revision(conn) -> str | None:  # noqa: ANN001
