@@ -43,6 +43,7 @@ def _gateway_env() -> dict[str, str]:
         "HELIOGRAPH_LEASE_SECONDS": "2",
         "HELIOGRAPH_MPS_LONG_CODE": "1000",
         "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test receivers listen on loopback
+        "HELIOGRAPH_SECRET_KEY": "Z2F0ZXdheS10ZXN0cy1zZWNyZXQta2V5LTMyLWJ5dGU=",  # seeds and SMPP password sealed
     }
 
 
