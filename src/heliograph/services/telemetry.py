@@ -129,8 +129,9 @@ def record_transitions(pairs: Iterable[tuple[Row, Row]], inbound_rows: Iterable[
         status = after["status"]
         key = (after.get("direction") or "outbound", status)
         counts[key] = counts.get(key, 0) + 1
-        if status in FINAL and after.get("completed_at") and after.get("received_at"):
-            m.delivery.labels(status).observe(max(after["completed_at"] - after["received_at"], 0) / 1_000_000)
+        done, accepted = after.get("completed_at"), after.get("received_at")
+        if status in FINAL and done is not None and accepted is not None:
+            m.delivery.labels(status).observe(max(done - accepted, 0) / 1_000_000)
     for _ in inbound_rows:  # stored as delivered (to us); operators know it as received
         key = ("inbound", "received")
         counts[key] = counts.get(key, 0) + 1
