@@ -37,8 +37,3 @@ async def mark_reached(conn: AsyncConnection, profile_id: str, day: int, now: in
         where=t.c.limit_reached_at.is_(None),
     ).returning(t.c.spend_micros)
     return (await conn.execute(statement)).scalar()
-
-
-async def spent(conn: AsyncConnection, profile_id: str, day: int) -> int:
-    query = t.select().with_only_columns(t.c.spend_micros).where(t.c.messaging_profile_id == profile_id, t.c.day == day)
-    return (await conn.execute(query)).scalar() or 0
