@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -300,6 +301,7 @@ def listen(
                     else f"[dim]event stream {what}[/dim]"
                 )
 
+        _stop_on_signals()
         forwarder = httpx.Client(timeout=10, follow_redirects=False)
         try:
             for item in stream.events(reconnect=True, on_state=state):
@@ -314,6 +316,16 @@ def listen(
         return 0
 
     _run(body)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM end `listen` cleanly, even when started with SIGINT ignored (a shell's `&`)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _forward(api: Api, forwarder: httpx.Client, url: str, extra: dict[str, str], item: dict, as_json: bool) -> None:
@@ -630,7 +642,10 @@ def webhooks_list(
         if as_json:
             _print_json(data)
             return 0
-        table = Table("id", "event", "status", "attempts", "last answer", "url", "started")
+        table = Table()
+        table.add_column("id", no_wrap=True, min_width=36)
+        for name in ("event", "status", "attempts", "last answer", "url", "started"):
+            table.add_column(name)
         for d in data:
             last = d["attempts"][0] if d["attempts"] else {}
             response = (last.get("http") or {}).get("response") or {}
