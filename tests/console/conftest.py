@@ -27,8 +27,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
+    """Module-scoped on purpose: Playwright's sync API runs an event loop in this thread while it is open,
+    which would stop pytest-asyncio from running the async tests of later modules."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
