@@ -91,6 +91,21 @@ profile_daily_spend = Table(
     Column("limit_reached_at", Time),  # when the day's first send was refused (its webhook went out then)
 )
 
+pacing_slots = Table(
+    "pacing_slots",
+    metadata,
+    Column("sender", String(120), primary_key=True),  # a number or sender ID, or "connector:<name>"
+    Column("next_free", Time, nullable=False),  # when the sender's next message may go (services/pacing.py)
+)
+
+rate_limit_buckets = Table(
+    "rate_limit_buckets",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),  # the API key's hash
+    Column("tokens", Float, nullable=False),  # tokens left at updated_at (api/ratelimit.py)
+    Column("updated_at", Time, nullable=False),
+)
+
 phone_numbers = Table(
     "phone_numbers",
     metadata,
