@@ -87,6 +87,7 @@ def _banner(settings: Settings, account: Any) -> None:
     out = Console(stderr=False, highlight=False, soft_wrap=True)
     out.print(f"[bold]Heliograph[/bold] sandbox listening on {settings.base_url()}")
     out.print(f"  API base URL      {base}")
+    out.print(f"  Console           {settings.base_url()}/console/")
     if account.new_api_key:
         out.print(f"  API key           [bold yellow]{account.new_api_key}[/bold yellow]  (shown once; stored hashed)")
     elif settings.api_key:
