@@ -88,29 +88,39 @@ class GroupCommitter:
     async def _write(self, batch: list[WriteIntent]) -> None:
         try:
             await self._insert(batch)
-        except IntegrityError:
-            # one request's idempotency key collided: retry one by one so only that one fails
-            committed = []
-            for intent in batch:
-                try:
-                    await self._insert([intent])
-                except IntegrityError as exc:
-                    _resolve(intent, DuplicateIdempotencyKey(str(exc)))
-                except Exception as exc:  # noqa: BLE001
-                    _resolve(intent, exc)
-                else:
-                    _resolve(intent, None)
-                    committed.append(intent)
-            self._after_commit(committed)
-            return
         except Exception as exc:  # noqa: BLE001
-            logger.exception("group commit failed", extra={"action": "group_commit", "size": len(batch)})
-            for intent in batch:
-                _resolve(intent, exc)
+            if len(batch) == 1 and not isinstance(exc, IntegrityError):
+                _resolve(batch[0], exc)  # the request's handler reports it
+                return
+            if not isinstance(exc, IntegrityError):
+                logger.warning(
+                    "group commit failed (%s): retrying its requests one by one",
+                    type(exc).__qualname__,
+                    extra={"action": "group_commit", "size": len(batch)},
+                )
+            await self._write_one_by_one(batch)
             return
         for intent in batch:
             _resolve(intent, None)
         self._after_commit(batch)
+
+    async def _write_one_by_one(self, batch: list[WriteIntent]) -> None:
+        """After a batch failed: each request in its own transaction, so one request's bad row (a duplicate
+        idempotency key, a value the database refuses) fails that request only, never its neighbours."""
+        committed = []
+        for intent in batch:
+            if intent.done.done():  # refused by its spend limit: already answered
+                continue
+            try:
+                await self._insert([intent])
+            except IntegrityError as exc:
+                _resolve(intent, DuplicateIdempotencyKey(str(exc)))
+            except Exception as exc:  # noqa: BLE001
+                _resolve(intent, exc)
+            else:
+                _resolve(intent, None)
+                committed.append(intent)
+        self._after_commit(committed)
 
     async def _insert(self, batch: list[WriteIntent]) -> None:
         async with self._db.transaction(urgent=True) as conn:
