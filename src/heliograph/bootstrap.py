@@ -13,7 +13,6 @@ from heliograph.clock import Clock, SystemClock
 from heliograph.services.accounts import KeyCache
 from heliograph.services.committer import GroupCommitter
 from heliograph.services.context import Context
-from heliograph.services.pacing import SenderPacer
 from heliograph.services.sealing import Sealer, reseal_all
 from heliograph.settings import Settings
 from heliograph.store import files
@@ -57,7 +56,6 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     committer = GroupCommitter(db, window_ms=settings.group_commit_ms)
     committer.on_commit.append(lambda: ctx.wakeups.dispatcher.set())  # looked up late: serve may swap wakeups
     ctx.committer = committer
-    ctx.pacer = SenderPacer()
     if settings.number_pool_seed is not None:
         ctx.pool_rng = random.Random(settings.number_pool_seed)
     carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)

@@ -7,6 +7,15 @@ Slots are handed out at acceptance, so the send response can say how long the me
 from __future__ import annotations
 
 
+def interval_us(mps: float) -> int:
+    """Microseconds between two messages of a sender sending `mps` a second.
+
+    >>> interval_us(5)
+    200000
+    """
+    return int(1_000_000 / mps)
+
+
 def next_slot(next_free_us: int, now_us: int, mps: float) -> tuple[int, int]:
     """(when this message may go, when the one after it may go), in microseconds.
 
@@ -16,4 +25,4 @@ def next_slot(next_free_us: int, now_us: int, mps: float) -> tuple[int, int]:
     (1100000, 1200000)
     """
     slot = max(next_free_us, now_us)
-    return slot, slot + int(1_000_000 / mps)
+    return slot, slot + interval_us(mps)

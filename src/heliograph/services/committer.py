@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.services import spend, telemetry
+from heliograph.services import pacing, spend, telemetry
+from heliograph.services.pacing import SlotRequest
 from heliograph.services.spend import SpendCharge
 from heliograph.store.engine import Database
 from heliograph.store.tables import idempotency_keys, messages
@@ -36,6 +38,8 @@ class WriteIntent:
     idempotency: dict[str, Any] | None = None
     statements: list[Callable[[AsyncConnection], Awaitable[None]]] = field(default_factory=list)
     charge: SpendCharge | None = None  # the send's cost against its profile's daily spend limit
+    slots: SlotRequest | None = None  # queued messages that take their sender's next slots (services/pacing.py)
+    answer: Callable[[], dict[str, Any]] | None = None  # the response body's data, once slots are known
     refused: bool = False  # the charge was refused: nothing of this intent is written
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -124,6 +128,7 @@ class GroupCommitter:
 
     async def _insert(self, batch: list[WriteIntent]) -> None:
         async with self._db.transaction(urgent=True) as conn:
+            batch = await _pace(conn, batch)  # sends whose queue outlasts their validity leave the batch
             batch = await _charge(conn, batch)  # sends over their spend limit leave the batch, answered at once
             by_table: dict[Table, list[dict[str, Any]]] = {}
             keys = []
@@ -131,6 +136,8 @@ class GroupCommitter:
                 for table, row in intent.rows:
                     by_table.setdefault(table, []).append(row)
                 if intent.idempotency is not None:
+                    if intent.answer is not None:  # the stored response carries the slot just given
+                        intent.idempotency["response_body"] = orjson.dumps({"data": intent.answer()}).decode()
                     keys.append(intent.idempotency)
             for key in keys:  # an expired record with the same key must not block the new one
                 t = idempotency_keys
@@ -157,6 +164,18 @@ class GroupCommitter:
         for callback in self.on_commit:
             callback()
         telemetry.record_accepted(row for intent in committed for table, row in intent.rows if table is messages)
+
+
+async def _pace(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:
+    """Give queued sends their senders' slots in the batch's transaction (shared by every process); a send
+    whose slot would fall after its validity is answered 40318 and dropped, the others go on."""
+    requests = [(i, i.slots) for i in batch if i.slots is not None and not i.refused]
+    if not requests:
+        return batch
+    for intent in await pacing.assign(conn, requests):
+        intent.refused, intent.rows, intent.statements = True, [], []
+        _resolve(intent, pacing.queue_full())
+    return [i for i in batch if not i.refused]
 
 
 async def _charge(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:

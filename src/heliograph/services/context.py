@@ -42,7 +42,6 @@ class Context:
     clock: Clock
     wakeups: Wakeups = field(default_factory=Wakeups)
     committer: object | None = None  # services.committer.GroupCommitter, set by bootstrap
-    pacer: object | None = None  # services.pacing.SenderPacer, set by bootstrap
     pool_rng: random.Random = field(default_factory=random.Random)
     feed: object | None = None  # services.event_feed.Feed, made by the first event stream
     sealer: object | None = None  # services.sealing.Sealer (secrets at rest), set by bootstrap

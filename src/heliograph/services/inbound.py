@@ -17,7 +17,7 @@ from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
-from heliograph.services import metrics, senders, sending, views, webhooks
+from heliograph.services import metrics, pacing, senders, sending, views, webhooks
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
@@ -179,17 +179,18 @@ async def _keywords(
         await compliance_store.remove_opt_out(conn, profile["id"], row["from_number"])
     if hit.config is not None and hit.config.resp_text and receiver.number_row is not None:
         # the reply goes out even to someone who just opted out: it confirms the opt-out
-        outcome.replies.append(await _reply(ctx, receiver, row["from_number"], hit.config.resp_text, now))
+        outcome.replies.append(await _reply(ctx, conn, receiver, row["from_number"], hit.config.resp_text, now))
 
 
-async def _reply(ctx: Context, receiver: Receiver, to: str, text: str, now: int) -> Row:
+async def _reply(ctx: Context, conn, receiver: Receiver, to: str, text: str, now: int) -> Row:  # noqa: ANN001
     sender = senders.for_number(receiver.number_row, receiver.profile)
     encoded = enc.encode_text(text, smart=bool(receiver.profile["smart_encoding"]))
     destination = sending.destination_info(to, sender)
     caller = Caller(receiver.organization_id, "", True)
     row = sending.build_row(ctx, caller, {}, sender, to, destination, "SMS", text, None, [], encoded, None)
-    draft = sending.Draft(row, sender)
-    await sending.pace(ctx, draft)
+    slots = pacing.request(sender.number, sender.mps(ctx.settings), [row])
+    if slots is not None and await pacing.assign(conn, [(row, slots)]):  # takes its slot in this transaction
+        raise pacing.queue_full()
     return row
 
 

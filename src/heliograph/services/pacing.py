@@ -1,39 +1,69 @@
-"""Hands out each sender's send slots (domain/throughput.py) and remembers where each sender is.
+"""Sender throughput across every process: each queued message gets its sender's next send slot
+(domain/throughput.py) in the group commit's transaction, from the sender's row in pacing_slots.
 
-State lives in this process; on first use of a sender it is read back from the queue, so a restart
-does not let new messages jump ahead of ones already waiting.
+All API processes, on any host, advance the same row, so a 5 MPS number sends at 5 MPS however many
+processes accept for it. The row is advanced once per sender per batch (one statement for all the
+batch's messages from that sender), so the cost is one short statement per batch, not per message.
+The slot is known before the request is answered, so `wait_seconds` stays exact; a message whose slot
+would fall after its validity is refused (40318) and its slot given back in the same transaction.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
+from typing import Any
 
-from heliograph.domain.throughput import next_slot
-from heliograph.services.context import Context
-from heliograph.store.tables import messages
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.throughput import interval_us
+from heliograph.store import pacing as store
+
+Row = dict[str, Any]
 
 
-class SenderPacer:
-    def __init__(self) -> None:
-        self._next_free: dict[str, int] = {}
+@dataclass(slots=True)
+class SlotRequest:
+    """Queued message rows of one send that need slots from `sender`, one every `interval` µs."""
 
-    async def reserve(self, ctx: Context, sender: str, mps: float, now: int) -> int:
-        """The time this sender's next message may go to the carrier."""
-        if sender not in self._next_free:
-            async with ctx.db.read() as conn:
-                latest = (
-                    await conn.execute(
-                        select(func.max(messages.c.due_at)).where(
-                            messages.c.from_number == sender, messages.c.status == "queued"
-                        )
-                    )
-                ).scalar()
-            # another coroutine may have started this sender while we read
-            self._next_free.setdefault(sender, (latest + int(1_000_000 / mps)) if latest else 0)
-        slot, self._next_free[sender] = next_slot(self._next_free[sender], now, mps)
-        return slot
+    sender: str
+    interval: int
+    rows: list[Row]
 
-    def release(self, sender: str, slot: int, mps: float) -> None:
-        """Give a slot back when the send was refused after reserving (best effort: only the last one)."""
-        if self._next_free.get(sender) == slot + int(1_000_000 / mps):
-            self._next_free[sender] = slot
+
+def request(sender: str, mps: float, rows: list[Row]) -> SlotRequest | None:
+    queued = [r for r in rows if r["status"] == "queued"]
+    return SlotRequest(sender, interval_us(mps), queued) if queued else None
+
+
+def queue_full() -> MessagingRejected:
+    return MessagingRejected("Message queue is full. Wait before resending.", code="40318")
+
+
+async def assign(conn: AsyncConnection, requests: list[tuple[Any, SlotRequest]]) -> list[Any]:
+    """Give every request's rows their slots (due_at, wait_seconds); the owners (intents) refused because
+    their queue would outlast their validity. Senders are advanced in name order, so concurrent batches
+    lock their rows in one order and never deadlock."""
+    by_sender: dict[str, list[tuple[Any, SlotRequest]]] = {}
+    for owner, slot_request in requests:
+        by_sender.setdefault(slot_request.sender, []).append((owner, slot_request))
+    refused = []
+    for sender in sorted(by_sender):
+        group = by_sender[sender]
+        interval = group[0][1].interval
+        now = min(r["received_at"] for _, req in group for r in req.rows)
+        count = sum(len(req.rows) for _, req in group)
+        start = await store.advance(conn, sender, now, count, interval)
+        taken = 0
+        for owner, req in group:
+            slots = [start + (taken + i) * interval for i in range(len(req.rows))]
+            if any(slot > row["valid_until"] for slot, row in zip(slots, req.rows, strict=True)):
+                refused.append(owner)
+                continue
+            for slot, row in zip(slots, req.rows, strict=True):
+                row["due_at"] = slot
+                row["wait_seconds"] = round(max(0, slot - row["received_at"]) / 1_000_000, 3)
+            taken += len(req.rows)
+        if taken < count:
+            await store.give_back(conn, sender, start + count * interval, count - taken, interval)
+    return refused

@@ -8,17 +8,16 @@ the same policy checks and commit path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
-from heliograph.services import compliance, destinations, links, senders, spend, views
+from heliograph.services import compliance, destinations, links, pacing, senders, spend, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
@@ -364,27 +363,19 @@ def build_row(
     }
 
 
-async def pace(ctx: Context, draft: Draft) -> None:
-    """Give the message its sender's next slot; refuse when the queue is longer than its validity."""
-    row = draft.row
-    if row["status"] != "queued":
-        return
-    now = row["received_at"]
-    mps = draft.sender.mps(ctx.settings)
-    slot = await ctx.pacer.reserve(ctx, draft.sender.number, mps, now)  # type: ignore[union-attr]
-    if slot > row["valid_until"]:
-        ctx.pacer.release(draft.sender.number, slot, mps)  # type: ignore[union-attr]
-        raise MessagingRejected("Message queue is full. Wait before resending.", code="40318")
-    row["due_at"] = slot
-    row["wait_seconds"] = round((slot - now) / 1_000_000, 3)
+async def commit(
+    ctx: Context, drafts: list[Draft], answer: Callable[[], Row], idempotency: IdempotencyRecord | None
+) -> Row:
+    """Commit the drafts with the group committer; the answer, rendered once their send slots are known.
 
-
-async def commit(ctx: Context, drafts: list[Draft], wire: Row, idempotency: IdempotencyRecord | None) -> None:
-    intent = WriteIntent(rows=[(messages, d.row) for d in drafts])
+    Queued messages take their sender's next slots in the commit's transaction (services/pacing.py), so
+    the limit holds across processes; one whose queue would outlast its validity is refused 40318."""
+    intent = WriteIntent(rows=[(messages, d.row) for d in drafts], answer=answer)
     first = drafts[0]
     intent.charge = spend.charge_for(
         first.sender.profile, first.row["organization_id"], [d.row for d in drafts], first.row["received_at"]
     )
+    intent.slots = pacing.request(first.sender.number, first.sender.mps(ctx.settings), [d.row for d in drafts])
     for draft in drafts:
         intent.statements.extend(draft.statements)
         intent.rows.extend(draft.extra_rows)
@@ -396,11 +387,12 @@ async def commit(ctx: Context, drafts: list[Draft], wire: Row, idempotency: Idem
             "key": idempotency.key,
             "request_hash": idempotency.request_hash,
             "response_status": 200,
-            "response_body": orjson.dumps({"data": wire}).decode(),
+            "response_body": None,  # rendered by the committer once the slots are known
             "created_at": ctx.now(),
             "_expired_before": idempotency.expired_before,
         }
     await ctx.committer.commit(intent)  # type: ignore[union-attr]
+    return answer()
 
 
 def _sticky_statement(sender: senders.Sender, to: str, now: int):  # noqa: ANN202
@@ -492,10 +484,7 @@ async def send(
     )
     if sender.remember_sticky:
         draft.statements.append(_sticky_statement(sender, to, row["received_at"]))
-    await pace(ctx, draft)
-    wire = views.message(row)
-    await commit(ctx, [draft], wire, idempotency)
-    return wire
+    return await commit(ctx, [draft], lambda: views.message(row), idempotency)
 
 
 async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None) -> Row:
@@ -537,11 +526,7 @@ async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: I
         row = build_row(ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None)
         row["group_message_id"] = group_id
         drafts.append(Draft(row, sender))
-    for draft in drafts:
-        await pace(ctx, draft)
-    wire = group_view(group_id, [d.row for d in drafts])
-    await commit(ctx, drafts, wire, idempotency)
-    return wire
+    return await commit(ctx, drafts, lambda: group_view(group_id, [d.row for d in drafts]), idempotency)
 
 
 def group_view(group_id: str, rows: list[Row]) -> Row:

@@ -71,7 +71,4 @@ async def send(
     row = sending.build_row(ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None)
     row["extra"] = {"whatsapp_message": content}
     draft = sending.Draft(row, sender)
-    await sending.pace(ctx, draft)
-    wire = views.message(row)
-    await sending.commit(ctx, [draft], wire, idempotency)
-    return wire
+    return await sending.commit(ctx, [draft], lambda: views.message(row), idempotency)
