@@ -102,8 +102,8 @@ rate_limit_buckets = Table(
     "rate_limit_buckets",
     metadata,
     Column("key_hash", String(64), primary_key=True),  # the API key's hash
-    Column("tokens", Float, nullable=False),  # tokens left at updated_at (api/ratelimit.py)
-    Column("updated_at", Time, nullable=False),
+    # GCRA: when the bucket is empty again; a request fits while this stays within a burst of now
+    Column("tat", Time, nullable=False),
 )
 
 phone_numbers = Table(

@@ -7,8 +7,8 @@ Create Date: 2026-11-30 08:50:00
 - `pacing_slots` keeps, per sender (a number, a sender ID, a connector), the next free send slot, so
   sender throughput holds across API and worker processes. Seeded from the queue: a sender with queued
   messages starts after its last one.
-- `rate_limit_buckets` keeps each API key's token bucket, so the per-key rate limit holds across
-  API processes.
+- `rate_limit_buckets` keeps each API key's bucket (as its theoretical arrival time, GCRA), so the
+  per-key rate limit holds across API processes.
 """
 
 import sqlalchemy as sa
@@ -34,8 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_limit_buckets",
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.Column("tat", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_rate_limit_buckets")),
     )
 
