@@ -101,6 +101,13 @@ class Settings(BaseSettings):
 
     # API behaviour
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body accepted (413 above).")
+    # slow and oversized clients (api/protocol.py): bounded before any authentication
+    max_url_bytes: int = Field(16 * 1024, ge=256, description="Longest request target accepted (414 above).")
+    max_header_bytes: int = Field(64 * 1024, ge=1024, description="Largest request head accepted (431 above).")
+    max_headers: int = Field(100, ge=8, description="Most request header fields accepted (431 above).")
+    header_timeout_seconds: float = Field(10.0, gt=0, description="Time a client has to send a request's head.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="Time a client has to send a request's body.")
+    keep_alive_seconds: float = Field(5.0, gt=0, description="How long an idle keep-alive connection stays open.")
     rate_limit_per_second: float = Field(0, ge=0, description="API requests per second per key (0 = unlimited).")
     rate_limit_burst: int = Field(0, ge=0, description="Bucket size for the API rate limit (0 = one second's worth).")
     idempotency_ttl_hours: float = Field(24.0, gt=0, description="How long an Idempotency-Key is remembered.")
