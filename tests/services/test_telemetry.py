@@ -85,3 +85,17 @@ def test_the_dashboard_imports_and_names_only_exposed_metrics() -> None:
 
 def test_the_operations_guide_names_only_exposed_metrics() -> None:
     assert _named((DOCS / "operations.md").read_text()) <= _exposed_names()
+
+
+async def test_the_group_committer_counts_only_the_sends_it_wrote(world, fresh) -> None:
+    from heliograph.domain.errors import MessagingRejected
+    from heliograph.services.committer import GroupCommitter, WriteIntent
+    from heliograph.store.tables import messages
+
+    written = WriteIntent(rows=[(messages, {"status": "queued"})])
+    written.done.set_result(None)
+    refused = WriteIntent(rows=[(messages, {"status": "queued"})])  # e.g. its sender's queue was full (40318)
+    refused.done.set_exception(MessagingRejected("Message queue is full.", code="40318"))
+    GroupCommitter(world.ctx.db)._after_commit([written, refused])
+    s = await _scrape(world.ctx)
+    assert s[("heliograph_messages_total", frozenset({("direction", "outbound"), ("status", "queued")}))] == 1

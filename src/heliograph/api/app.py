@@ -34,6 +34,7 @@ from heliograph.bootstrap import Heliograph
 from heliograph.console import routes as console
 from heliograph.services import telemetry
 from heliograph.services.idempotency import InFlight
+from heliograph.services.rate_limits import RateLimiter
 
 ROUTERS = (
     ("/v2", messages.router, "messages"),
@@ -82,7 +83,7 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastP
         app.include_router(router, prefix=prefix, tags=[tag])
     console.mount_static(app)
     settings = heliograph.settings
-    buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    buckets = TokenBuckets(RateLimiter(heliograph.ctx, settings.rate_limit_per_second, settings.rate_limit_burst))
     app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
     app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
     fast = SendFastPath(app, buckets)

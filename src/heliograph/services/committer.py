@@ -163,7 +163,9 @@ class GroupCommitter:
     def _after_commit(self, committed: list[WriteIntent]) -> None:
         for callback in self.on_commit:
             callback()
-        telemetry.record_accepted(row for intent in committed for table, row in intent.rows if table is messages)
+        # only what was written: a send refused inside the batch (pacing, spend) was answered with its error
+        written = [i for i in committed if i.done.done() and not i.done.cancelled() and i.done.exception() is None]
+        telemetry.record_accepted(row for intent in written for table, row in intent.rows if table is messages)
 
 
 async def _pace(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:
