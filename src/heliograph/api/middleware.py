@@ -17,6 +17,11 @@ from heliograph.services import accounts
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
 
 
+# refused before the body was read: the connection closes (gracefully, api/protocol.py) instead of
+# reading a body nobody wants
+_CLOSE = {"connection": "close"}
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -35,7 +40,7 @@ class BodyGate:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _reject(scope, receive, send, _too_large(self.max_bytes))
+            await _reject(scope, receive, send, _too_large(self.max_bytes), _CLOSE)
             return
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         json_only = not scope["path"].startswith("/console/")  # the console's forms are urlencoded
@@ -51,7 +56,7 @@ class BodyGate:
                 code="10024",
                 status=415,
             )
-            await _reject(scope, receive, send, err)
+            await _reject(scope, receive, send, err, _CLOSE)
             return
         seen = 0
         limit = self.max_bytes
@@ -68,7 +73,7 @@ class BodyGate:
         try:
             await self.app(scope, counted_receive, send)
         except BodyTooLarge:
-            await _reject(scope, receive, send, _too_large(limit))
+            await _reject(scope, receive, send, _too_large(limit), _CLOSE)
 
 
 def _too_large(limit: int) -> HeliographError:
@@ -103,7 +108,7 @@ class AuthGate:
         if not self.buckets.enabled:
             await self.app(scope, receive, send)
             return
-        allowed, extra = self.buckets.take(caller.key_hash)
+        allowed, extra = await self.buckets.take(caller.key_hash)
         if not allowed:
             err = RateLimited(int(extra["retry-after"]))
             await _reject(scope, receive, send, err, extra)
