@@ -177,12 +177,22 @@ def serve(
 
 
 def _uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
+    from heliograph.api.protocol import Limits, protocol_class
+
+    limits = Limits(
+        max_url_bytes=settings.max_url_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
+    )
     return uvicorn.Config(
         asgi,
         host=settings.host,
         port=settings.port,
         loop="none",
-        http="httptools",
+        http=protocol_class(limits),  # httptools, with bounded heads and timeouts for slow clients
+        timeout_keep_alive=settings.keep_alive_seconds,
         lifespan="on",
         log_level="warning",
         access_log=False,

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from heliograph import __version__
 from heliograph.api import errors
 from heliograph.api.fastpath import SEND_ENDPOINTS, SendFastPath
+from heliograph.api.guard import EdgeGuard
 from heliograph.api.http_metrics import HttpMetrics, templates
 from heliograph.api.middleware import AuthGate, BodyGate
 from heliograph.api.ratelimit import TokenBuckets
@@ -57,7 +58,7 @@ ROUTERS = (
 )
 
 
-def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastPath | HttpMetrics:
+def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> EdgeGuard:
     """The ASGI app: the send endpoints' fast path in front of the FastAPI app (`.app`)."""
 
     @asynccontextmanager
@@ -88,5 +89,5 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> SendFastP
     app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
     fast = SendFastPath(app, buckets)
     if not telemetry.enabled():
-        return fast
-    return HttpMetrics(fast, frozenset(SEND_ENDPOINTS), templates(ROUTERS))
+        return EdgeGuard(fast)
+    return EdgeGuard(HttpMetrics(fast, frozenset(SEND_ENDPOINTS), templates(ROUTERS)))

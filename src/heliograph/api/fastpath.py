@@ -9,7 +9,7 @@ OpenAPI document, still goes through FastAPI.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heliograph.api.errors import refusal_response, unexpected_response
@@ -54,8 +54,8 @@ class SendFastPath:
         request = Request(scope, receive)
         try:
             response = await messages.send_to(request, SEND_ENDPOINTS[scope["path"]])
-        except BodyTooLarge:
-            raise  # BodyGate answers 413
+        except (BodyTooLarge, ClientDisconnect):
+            raise  # BodyGate answers 413; nobody is left to answer a client that went away (api/guard.py)
         except HeliographError as exc:
             response = refusal_response(request, exc)
         except Exception:

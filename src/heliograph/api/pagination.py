@@ -38,10 +38,9 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{name}' must be an integer.", code="10026", parameter=name) from None
+    if not (raw.isascii() and raw.isdigit()):  # int() also takes "٣", "３", " 3" and "1_0"
+        raise ValidationFailed(f"'{name}' must be an integer.", code="10026", parameter=name)
+    value = int(raw)
     if not low <= value <= high:
         raise ValidationFailed(f"'{name}' must be between {low} and {high}.", code="10033", parameter=name)
     return value

@@ -7,6 +7,7 @@ named in an `x-heliograph-warning` header.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -26,16 +27,70 @@ WARNING_HEADER = "x-heliograph-warning"
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+# what no database column can hold: NUL (PostgreSQL refuses it in text) and unpaired surrogates (not UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 async def json_body(request: Request) -> Any:
+    """The parsed body; a string the database could not store is refused here, once for every route."""
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):  # valid JSON that orjson refuses: find the field and name it
+            _refuse_unstorable(_lenient_json(raw))
         if isinstance(exc.__cause__, UnicodeDecodeError) or "utf-8" in str(exc).lower():
             raise HeliographError("The request body is not valid UTF-8.", code="10028", status=400) from None
         raise HeliographError(f"The request body is not valid JSON: {exc}.", code="10023", status=400) from None
+    if b"\\u0000" in raw:  # JSON carries a NUL only escaped: the common body skips the walk
+        _refuse_unstorable(body)
+    return body
+
+
+def _lenient_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _refuse_unstorable(body: Any) -> None:
+    pointer = unstorable_pointer(body)
+    if pointer is not None:
+        raise ValidationFailed(
+            f"'{pointer[1:].replace('/', '.')}' contains a character that cannot be stored (NUL or an unpaired "
+            "surrogate).",
+            code="10027",
+            status=422,
+            pointer=pointer,
+        )
+
+
+def unstorable(text: str) -> bool:
+    """True when `text` holds a character no database column can store."""
+    return _UNSTORABLE.search(text) is not None
+
+
+def unstorable_pointer(value: Any, pointer: str = "") -> str | None:
+    """The JSON pointer of the first key or string in `value` that cannot be stored, or None."""
+    if isinstance(value, str):
+        return pointer if unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if unstorable(str(key)):
+                return here
+            found = unstorable_pointer(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_pointer(item, f"{pointer}/{index}")
+            if found is not None:
+                return found
+    return None
 
 
 async def json_object(request: Request) -> dict[str, Any]:
