@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from sqlalchemy import BigInteger, func, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,7 +19,8 @@ async def advance(conn: AsyncConnection, sender: str, now: int, count: int, inte
     step = count * interval
     statement = (postgresql if pg else sqlite).insert(t).values(sender=sender, next_free=now + step)
     statement = statement.on_conflict_do_update(
-        index_elements=[t.c.sender], set_={"next_free": later(t.c.next_free, now) + step}
+        index_elements=[t.c.sender],
+        set_={"next_free": later(t.c.next_free, literal(now, BigInteger)) + literal(step, BigInteger)},
     ).returning(t.c.next_free)
     end = (await conn.execute(statement)).scalar_one()
     return end - step

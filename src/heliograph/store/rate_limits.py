@@ -7,7 +7,7 @@ that stays within `burst` intervals of now. One conditional upsert, so processes
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,10 +21,10 @@ async def take(conn: AsyncConnection, key_hash: str, now: int, count: int, inter
     pg = conn.dialect.name == "postgresql"
     later = func.greatest if pg else func.max  # SQLite's two-argument max() is scalar
     step = count * interval
-    moved = later(t.c.tat, now) + step
+    moved = later(t.c.tat, literal(now, BigInteger)) + literal(step, BigInteger)
     statement = (postgresql if pg else sqlite).insert(t).values(key_hash=key_hash, tat=now + step)
     statement = statement.on_conflict_do_update(
-        index_elements=[t.c.key_hash], set_={"tat": moved}, where=moved <= now + window
+        index_elements=[t.c.key_hash], set_={"tat": moved}, where=moved <= literal(now + window, BigInteger)
     ).returning(t.c.tat)
     return (await conn.execute(statement)).scalar()
 
