@@ -4,6 +4,7 @@ Telnyx error body with `Connection: close`, and the connection then ends cleanly
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -33,10 +34,8 @@ def _exchange(server: Server, data: bytes, *, more: bytes = b"") -> tuple[bytes,
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(data)
         if more:
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(more)
-            except OSError:
-                pass
         received = b""
         try:
             while chunk := sock.recv(65536):
