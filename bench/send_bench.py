@@ -1,6 +1,12 @@
 """Heliograph send benchmark: ceiling, closed-loop peak, open-loop latency, in one run.
 
     /work/venv/bin/python bench/send_bench.py [--duration 20] [--connections 64] [--quick] [--profile]
+        [--database postgresql://postgres@127.0.0.1:5432/bench] [--processes N] [--sustained]
+
+With --database the server runs in gateway mode on that PostgreSQL database (its schema is WIPED first):
+the account comes from `heliograph accounts create`, the route from `heliograph routes add everything
+--connector simulator`, and the CPU of the database's backends is measured beside the server's.
+--processes N runs `serve --processes N` (N API processes on one port; in a gateway each runs workers).
 
 Phases (each drives load from a separate load-generator process, bench/loadgen.py, over loopback):
 
@@ -252,7 +258,7 @@ class CpuWindow:
         self.pids = pids
         self.t0 = time.monotonic()
         self.system0 = system_busy_seconds()
-        self.cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        self.cpu0 = {name: _cpu_of(pid) for name, pid in pids.items()}
 
     def close(self, extra_cpu_s: dict[str, float]) -> dict[str, float | None]:
         """Cores used (CPU seconds per wall second). `extra_cpu_s`: processes that ended inside the window."""
@@ -260,7 +266,7 @@ class CpuWindow:
         system1 = system_busy_seconds()
         used: dict[str, float | None] = {}
         for name, pid in self.pids.items():
-            now, before = cpu_seconds(pid), self.cpu0[name]
+            now, before = _cpu_of(pid), self.cpu0[name]
             used[name] = None if now is None or before is None else now - before
         used.update(extra_cpu_s)
         out = {name: (None if v is None else round(v / wall, 2)) for name, v in used.items()}
@@ -269,6 +275,75 @@ class CpuWindow:
             out["other"] = round(max(0.0, system1 - self.system0 - ours) / wall, 2)
         out["wall_s"] = round(wall, 2)
         return out
+
+
+def _cpu_of(source: Any) -> float | None:
+    """CPU seconds of a pid (with its descendants) or of a callable source (PostgreSQL's backends)."""
+    return source() if callable(source) else cpu_seconds(source)
+
+
+class PgBackends:
+    """CPU seconds used by the PostgreSQL backends serving one database, sampled every 0.2 s (a backend
+    that exits keeps the CPU it had at its last sample: pooled connections live long, so little is missed).
+    `aux()` is the server's shared background processes (WAL writer, checkpointer, background writer):
+    they serve every database on the server, so they are reported apart."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pg-cpu", daemon=True)
+        self._thread.start()
+
+    def _pids(self) -> list[int]:
+        database = self.url.rsplit("/", 1)[1].split("?")[0]
+        done = subprocess.run(
+            [*_psql(self.url), "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+        return [int(x) for x in done.stdout.split()]
+
+    def _sample(self) -> None:
+        for pid in self._pids():
+            try:
+                self.seen[pid] = sum(int(x) for x in _stat_fields(pid)[11:13]) / _TICKS
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            with contextlib.suppress(Exception):
+                self._sample()
+
+    def __call__(self) -> float:
+        with contextlib.suppress(Exception):
+            self._sample()
+        return sum(self.seen.values())
+
+    @staticmethod
+    def aux() -> float:
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                if cmdline.startswith(b"postgres:") and any(
+                    k in cmdline for k in (b"walwriter", b"checkpointer", b"background writer")
+                ):
+                    total += sum(int(x) for x in _stat_fields(int(entry.name))[11:13])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / _TICKS
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _psql(url: str) -> list[str]:
+    return ["psql", url.replace("postgresql+asyncpg://", "postgresql://"), "-v", "ON_ERROR_STOP=1", "-q"]
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -297,9 +372,11 @@ def memory_kib(pid: int) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------- phases
 
 
-def run_loadgen(name: str, work: Path, url: str, mode: str, args: argparse.Namespace, **extra: Any) -> dict:
+def run_loadgen(
+    name: str, work: Path, url: str, mode: str, args: argparse.Namespace, key: str = API_KEY, **extra: Any
+) -> dict:
     out = work / f"{name}.json"
-    argv = [PY, str(BENCH / "loadgen.py"), mode, "--url", url, "--key", API_KEY, "--out", str(out)]
+    argv = [PY, str(BENCH / "loadgen.py"), mode, "--url", url, "--key", key, "--out", str(out)]
     argv += ["--duration", str(args.duration), "--connections", str(args.connections)]
     for key, value in extra.items():
         flag = "--" + key.replace("_", "-")
@@ -381,9 +458,41 @@ class Heliograph:
         for item in args.server_env:
             key, _, value = item.partition("=")
             self.env[key] = value
+        self.database = args.database
+        self.api_key = API_KEY
+        self.postgres: PgBackends | None = None
+        if self.database:  # gateway mode: accounts come from the admin CLI, webhooks go to loopback
+            self.env.pop("HELIOGRAPH_API_KEY")
+            self.env.update(
+                {
+                    "HELIOGRAPH_MODE": "gateway",
+                    "HELIOGRAPH_DATABASE_URL": self.database,
+                    "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": HOST,
+                }
+            )
         self.server: Proc | None = None
         self.receiver: Proc | None = None
         self.info: dict[str, Any] = {}
+
+    def _cli(self, *argv: str) -> str:
+        done = subprocess.run(
+            [PY, "-m", "heliograph", *argv, "--data-dir", str(self.data_dir)],
+            env=self.env, capture_output=True, text=True, timeout=120, cwd=BENCH.parent,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"heliograph {' '.join(argv)} failed: {done.stderr}")
+        return done.stdout
+
+    def _gateway_account(self) -> None:
+        """A fresh schema, an account and a route through the admin CLI (the CLI migrates first)."""
+        subprocess.run(
+            [*_psql(self.database), "-c", "DROP SCHEMA IF EXISTS public CASCADE", "-c", "CREATE SCHEMA public"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        account = json.loads(self._cli("accounts", "create", "Bench"))
+        self._cli("routes", "add", "everything", "--connector", "simulator")
+        self.api_key = account["api_key"]
+        self.info = {"messaging_profile_id": account["messaging_profile_id"], "phone_numbers": ["+13125550100"]}
 
     def start(self) -> None:
         self.receiver = Proc(
@@ -391,16 +500,21 @@ class Heliograph:
         )
         wait_for(lambda: healthy(self.receiver_url + "/stats", self.receiver), 30, what="the webhook receiver")
         self.data_dir.mkdir(parents=True)
+        if self.database:
+            self._gateway_account()
         argv = [PY, "-m", "heliograph", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        if self.args.processes > 1:
+            argv += ["--processes", str(self.args.processes)]
         self.server = Proc("server", argv, self.work, env=self.env)
         wait_for(lambda: healthy(self.url + "/healthz", self.server), 60, what="heliograph serve")
-        done = subprocess.run(
-            [PY, "-m", "heliograph", "info", "--data-dir", str(self.data_dir), "--json"],
-            env=self.env, capture_output=True, text=True, timeout=60, cwd=BENCH.parent,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"heliograph info failed: {done.stderr}")
-        self.info = json.loads(done.stdout)
+        if self.database:
+            self.postgres = PgBackends(self.database)
+            order = {"phone_numbers": [{"phone_number": self.sender}], "messaging_profile_id": self.profile_id}
+            status, body = self.api("POST", "/v2/number_orders", order)
+            if status != 200:
+                raise RuntimeError(f"ordering the sending number answered {status}: {body[:500]!r}")
+        else:
+            self._sandbox_account()
         status, body = self.api(
             "PATCH",
             f"/v2/messaging_profiles/{self.info['messaging_profile_id']}",
@@ -410,11 +524,18 @@ class Heliograph:
             raise RuntimeError(f"setting the profile webhook_url answered {status}: {body[:500]!r}")
 
     @property
+    def profile_id(self) -> str:
+        return self.info["messaging_profile_id"]
+
+    def _sandbox_account(self) -> None:
+        self.info = json.loads(self._cli("info", "--json"))
+
+    @property
     def sender(self) -> str:
         return self.info["phone_numbers"][0]
 
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
-        return http(method, self.url + path, body, {"Authorization": f"Bearer {API_KEY}"})
+        return http(method, self.url + path, body, {"Authorization": f"Bearer {self.api_key}"})
 
     def stats(self) -> dict:
         return json.loads(http("GET", self.receiver_url + "/stats", timeout=10)[1])
@@ -443,9 +564,15 @@ class Heliograph:
 
     def cpu(self) -> dict[str, float | None]:
         assert self.server and self.receiver
-        return {"server": cpu_seconds(self.server.pid), "receiver": cpu_seconds(self.receiver.pid)}
+        out = {"server": cpu_seconds(self.server.pid), "receiver": cpu_seconds(self.receiver.pid)}
+        if self.postgres is not None:
+            out["postgres"] = self.postgres()
+            out["pg_aux"] = PgBackends.aux()
+        return out
 
     def stop(self) -> None:
+        if self.postgres is not None:
+            self.postgres.stop()
         for proc in (self.server, self.receiver):
             if proc is not None:
                 proc.stop()
@@ -531,11 +658,15 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     profiler = None
     if args.profile:
         profiler = start_profiler(hg, args, name)
-    pids = {"server": hg.server.pid, "receiver": hg.receiver.pid}
+    pids: dict[str, Any] = {"server": hg.server.pid, "receiver": hg.receiver.pid}
+    postgres = getattr(hg, "postgres", None)
+    if postgres is not None:
+        pids["postgres"] = postgres
     if profiler is not None:
         pids["py-spy"] = profiler["proc"].pid
     window = CpuWindow(pids)
-    result = run_loadgen(name, hg.work, hg.url, mode, args, keep_ids=True, **{"from": hg.sender}, **extra)
+    key = getattr(hg, "api_key", API_KEY)
+    result = run_loadgen(name, hg.work, hg.url, mode, args, key, keep_ids=True, **{"from": hg.sender}, **extra)
     cores = window.close({"loadgen": result.get("cpu_seconds", 0.0)})
     cpu_load = hg.cpu()
     mem_after_load = memory_kib(hg.server.pid)
@@ -551,6 +682,11 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     figures["server_cpu_s_drain"] = _delta(cpu_load["server"], cpu1["server"])
     # CPU time is what the noise of other workloads on the machine distorts least
     figures["server_cpu_ms_per_msg"] = _per_msg(_delta(window.cpu0["server"], cpu1["server"]), result["accepted"])
+    if postgres is not None:  # the database's backends, load and drain: every round trip the message cost
+        figures["postgres_cpu_ms_per_msg"] = _per_msg(
+            _delta(window.cpu0["postgres"], cpu1["postgres"]), result["accepted"]
+        )
+        figures["pg_aux_cpu_s"] = _delta(cpu_load.get("pg_aux"), cpu1.get("pg_aux"))
     if profiler is not None:
         figures["profile"] = finish_profiler(profiler)
     if mode == "open":
@@ -621,6 +757,9 @@ def lat(d: dict | None) -> str:
     return f"{fmt(d['p50'])} / {fmt(d['p99'])}"
 
 
+CORE_KEYS = ("server", "receiver", "loadgen", "other")
+
+
 def table(report: dict) -> str:
     c, cl, op = report["ceiling"], report["closed_loop"], report["open_loop"]
 
@@ -640,7 +779,8 @@ def table(report: dict) -> str:
         if not phase or "cpu_cores_during_load" not in phase:
             return "-"
         d = phase["cpu_cores_during_load"]
-        return "/".join("-" if d.get(k) is None else f"{d[k]:.1f}" for k in ("server", "receiver", "loadgen", "other"))
+        keys = ("server", "postgres", "receiver", "loadgen", "other") if "postgres" in d else CORE_KEYS
+        return "/".join("-" if d.get(k) is None else f"{d[k]:.1f}" for k in keys)
 
     def row(label: str, key: str, f: Any = fmt, ceiling: bool = True) -> tuple[str, str, str, str]:
         return (label, col(c, key, f) if ceiling else "-", col(cl, key, f), col(op, key, f))
@@ -663,8 +803,16 @@ def table(report: dict) -> str:
         row("drain after load ends (s)", "drain_after_load_s", ceiling=False),
         row("lost messages (no finalized)", "lost_messages", ceiling=False),
         row("lost webhooks (sent + finalized)", "lost_webhooks", ceiling=False),
-        ("CPU cores srv/recv/gen/other", cores(c), cores(cl), cores(op)),
+        (
+            "CPU cores srv/pg/recv/gen/other"
+            if cl and "postgres" in cl["cpu_cores_during_load"]
+            else "CPU cores srv/recv/gen/other",
+            cores(c),
+            cores(cl),
+            cores(op),
+        ),
         row("server CPU ms per accepted msg", "server_cpu_ms_per_msg"),
+        row("PostgreSQL CPU ms per accepted msg", "postgres_cpu_ms_per_msg", ceiling=False),
         ("open-loop late starts > 5 ms", "-", "-", col(op, "late_starts")),
         row("accepted but paced (wait_seconds>0)", "paced_by_sender_mps", ceiling=False),
     ]
@@ -759,6 +907,13 @@ def parse_args() -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="extra env for the server (repeatable)",
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="postgresql://...",
+        help="gateway mode on this PostgreSQL database; its public schema is DROPPED first",
+    )
+    parser.add_argument("--processes", type=int, default=1, help="serve --processes N (default 1)")
     parser.add_argument("--skip-ceiling", action="store_true", help="do not measure the ceiling (no ratio)")
     parser.add_argument(
         "--profile", action="store_true", help="py-spy record the server during the closed- and open-loop phases"
@@ -810,6 +965,8 @@ def main() -> int:
             "sender_mps": f"{args.sender_mps:g}" if args.sender_mps > 0 else "server default",
             "git": git_state(),
             "server_env": args.server_env,
+            "database": "postgresql" if args.database else "sqlite",
+            "processes": args.processes,
             "destinations": DESTINATION_NOTE,
             "work_dir": str(work),
         },
@@ -858,7 +1015,9 @@ def main() -> int:
             signal.signal(sig, signal.SIG_IGN)
         if hg is not None:
             hg.stop()
-            report["server_db_after"] = db_state(hg.data_dir / "heliograph.db")
+            report["server_db_after"] = (
+                pg_db_state(args.database) if args.database else db_state(hg.data_dir / "heliograph.db")
+            )
         stop_all()
     errors_logged = _count_error_lines(work / "server.log")
     report["summary"] = summary(report, errors_logged)
@@ -933,6 +1092,26 @@ def db_state(path: Path) -> dict[str, Any]:
     return {
         "messages_by_status": {s: {"count": n, "not_completed": nc} for s, n, nc in messages},
         "webhook_events": {f"{t} {s}": n for t, s, n in events},
+    }
+
+
+def pg_db_state(url: str) -> dict[str, Any]:
+    """db_state for a gateway's PostgreSQL database."""
+
+    def rows(sql: str) -> list[list[str]]:
+        done = subprocess.run([*_psql(url), "-AtF", "|", "-c", sql], capture_output=True, text=True, timeout=60)
+        return [line.split("|") for line in done.stdout.splitlines() if line]
+
+    try:
+        messages = rows(
+            "SELECT status, count(*), count(*) FILTER (WHERE completed_at IS NULL) FROM messages GROUP BY 1"
+        )
+        events = rows("SELECT event_type, status, count(*) FROM webhook_events GROUP BY 1, 2")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"error": str(exc)}
+    return {
+        "messages_by_status": {s: {"count": int(n), "not_completed": int(nc)} for s, n, nc in messages},
+        "webhook_events": {f"{t} {s}": int(n) for t, s, n in events},
     }
 
 
