@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from heliograph import __version__
-from heliograph.api import errors
+from heliograph.api import errors, openapi
 from heliograph.api.fastpath import SEND_ENDPOINTS, SendFastPath
 from heliograph.api.guard import EdgeGuard
 from heliograph.api.http_metrics import HttpMetrics, templates
@@ -74,9 +74,10 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> EdgeGuard
         version=__version__,
         description="Telnyx Messaging API v2, self-hosted.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # api/openapi.py serves /docs from the package (works offline)
         redoc_url=None,
     )
+    openapi.install(app)
     app.state.heliograph = heliograph
     app.state.idempotency_in_flight = InFlight()
     errors.install(app)
