@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="Bearer token /metrics requires (always, except on a sandbox bound to loopback)."
     )
+    metrics_port: int | None = Field(
+        None, description="`heliograph worker`: also answer /metrics, /readyz and /healthz on this port (host: `host`)."
+    )
     ready_heartbeat_seconds: float = Field(
         15.0, gt=5, description="/readyz fails when no worker has reported its carrier links for this long."
     )
