@@ -85,6 +85,18 @@ def number_sender_now(ctx: Context, caller: Caller, kind: str, body: Row) -> Sen
     return _number_sender(store.sender_with_profile_now(connection, caller.organization_id, value, to), value, to)
 
 
+async def number_sender_pg(ctx: Context, caller: Caller, kind: str, body: Row) -> Sender | None:
+    """number_sender_now on PostgreSQL: the same one query, on asyncpg's own pool (one round trip)."""
+    value = body.get("from")
+    if kind not in ("send", "long_code", "schedule") or not isinstance(value, str) or not phone.is_e164(value):
+        return None
+    pool = await ctx.db.pg_reader()
+    if pool is None:
+        return None
+    to = body["to"]
+    return _number_sender(await store.sender_with_profile_pg(pool, caller.organization_id, value, to), value, to)
+
+
 def _number_sender(found: tuple[Row, Row | None] | None, e164: str, to: str) -> Sender:
     if found is None:
         raise invalid_from(f"The number {e164} is not a number of this account.")

@@ -445,6 +445,8 @@ async def send(
     if not body.get("messaging_profile_id"):
         content = _content(ctx, body, endpoint)
         sender = senders.number_sender_now(ctx, caller, endpoint.kind, body)
+        if sender is None and not ctx.db.sqlite:
+            sender = await senders.number_sender_pg(ctx, caller, endpoint.kind, body)
     if sender is None or sender.opted_out is None:
         async with ctx.db.read() as conn:
             profile_arg = await load_profile_arg(conn, caller, body)  # its 10017 comes before the rest

@@ -198,6 +198,7 @@ _SENDER_QUERY = _sender_query()
 
 
 _SENDER_DRIVER_QUERY = driver.DriverQuery(_SENDER_QUERY)
+_SENDER_PG_QUERY = driver.PgQuery(_SENDER_QUERY)
 
 
 async def sender_with_profile(
@@ -213,6 +214,11 @@ def sender_with_profile_now(
 ) -> tuple[Row, Row | None] | None:
     """sender_with_profile on SQLite's driver connection (store/driver.py)."""
     return _split_sender(_SENDER_DRIVER_QUERY.first(connection, {"e164": e164, "org": org_id, "to": to}))
+
+
+async def sender_with_profile_pg(pool: Any, org_id: str, e164: str, to: str = "") -> tuple[Row, Row | None] | None:
+    """sender_with_profile on PostgreSQL's fast pool (store/driver.py): one round trip."""
+    return _split_sender(await _SENDER_PG_QUERY.first(pool, {"e164": e164, "org": org_id, "to": to}))
 
 
 def _split_sender(row: Row | None) -> tuple[Row, Row | None] | None:

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiosqlite
 from sqlalchemy import event
@@ -21,6 +22,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from heliograph.store import driver
+
+PG_READER_CONNECTIONS = 4  # the send path's lookups take well under a millisecond each
 
 
 def is_sqlite(url: str) -> bool:
@@ -203,6 +206,8 @@ class Database:
         self._process_lock = ProcessWriteLock(path) if path and not path.startswith(":memory:") else None
         self._checkpointer: WalCheckpointer | None = None
         self._driver_reader: sqlite3.Connection | None = None
+        self._pg_reader: Any = None  # asyncpg pool for the send path's reads (store/driver.py)
+        self._pg_reader_lock = asyncio.Lock() if not self.sqlite else None
         if self.sqlite:
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
@@ -258,6 +263,14 @@ class Database:
                 self._driver_reader = driver.connect_reader(path)
         return self._driver_reader
 
+    async def pg_reader(self) -> Any:
+        """asyncpg's own pool for the send path's reads (store/driver.py); None on SQLite."""
+        if self._pg_reader is None and self._pg_reader_lock is not None:
+            async with self._pg_reader_lock:
+                if self._pg_reader is None:
+                    self._pg_reader = await driver.connect_pg_reader(self.url, PG_READER_CONNECTIONS)
+        return self._pg_reader
+
     def start_checkpointer(self) -> None:
         """Run WAL checkpoints in a thread of this process (one process per data directory does)."""
         path = _sqlite_path(self.url) if self.sqlite else ""
@@ -267,6 +280,9 @@ class Database:
         self._checkpointer.start()
 
     async def dispose(self) -> None:
+        if self._pg_reader is not None:
+            await self._pg_reader.close()
+            self._pg_reader = None
         if self._driver_reader is not None:
             self._driver_reader.close()
             self._driver_reader = None
