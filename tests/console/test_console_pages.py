@@ -188,3 +188,22 @@ def test_mms_images_show_in_the_thread(server: Server, browser_http: httpx.Clien
     thread = browser_http.get(f"/console/handsets/{handset}").text
     assert '<img src="https://example.com/cat.jpg" alt="MMS image"' in thread
     assert "Look at this" in text_of(thread)
+
+
+def test_a_handset_switched_off_gets_nothing(server: Server, browser_http: httpx.Client) -> None:
+    handset = fresh_number()
+    page = browser_http.get("/console/simulator").text
+    token = csrf(page)
+    delay = re.search(r'name="dlr_delay_ms" type="number" min="0" step="1" value="(\d+)"', page).group(1)
+    form = {"csrf_token": token, "dlr_delay_ms": delay, "failure_rate_percent": "0", "extra_latency_ms": "0"}
+    answer = browser_http.post("/console/simulator", data={**form, "handset": handset, "switch": "off"})
+    assert answer.status_code == 303 and "Saved" in browser_http.get(answer.headers["location"]).text
+    assert handset in text_of(browser_http.get("/console/simulator").text)
+
+    def fails() -> bool:
+        sent = send(server, from_=server.long_code, to=handset, text="Anyone there?")
+        return wait_terminal(server, sent["id"])["to"][0]["status"] == "delivery_failed"
+
+    eventually(fails, timeout=30, message="the handset never went off")
+    browser_http.post("/console/simulator", data={**form, "on": handset})
+    assert handset not in text_of(browser_http.get("/console/simulator").text)

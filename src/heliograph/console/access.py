@@ -54,9 +54,9 @@ async def caller(request: Request) -> Caller:
 
 def csrf_token(request: Request) -> str:
     """The token forms carry; a new one is minted (and set as a cookie by the page) when none exists."""
-    token = request.cookies.get(CSRF_COOKIE)
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if not token:
-        token = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(24))
+        token = request.state.new_csrf = secrets.token_urlsafe(24)
     return token
 
 

@@ -62,7 +62,9 @@ def _digits(value: str) -> str:
 
 def _url(path: str, **query: Any) -> str:
     params = {k: v for k, v in query.items() if v not in (None, "")}
-    return path + ("?" + urlencode(params) if params else "")
+    if not params:
+        return path
+    return path + ("&" if "?" in path else "?") + urlencode(params)
 
 
 def _handset_url(handset: str, number: str | None = None) -> str:
@@ -100,7 +102,7 @@ async def _render(
 
 
 def _set_csrf_cookie(request: Request, response: Response) -> None:
-    new = request.state.__dict__.get("new_csrf")
+    new = getattr(request.state, "new_csrf", None)
     if new:
         response.set_cookie(access.CSRF_COOKIE, new, httponly=True, samesite="strict", path="/console")
 
