@@ -276,6 +276,43 @@ def _configure_metrics(settings: Settings, *, starts_others: bool, processes: in
         telemetry.configure(None)  # one process: counters in memory
 
 
+class _BesideServer(uvicorn.Server):
+    """uvicorn inside a process that handles SIGTERM/SIGINT itself (a worker): leave the signals alone."""
+
+    def capture_signals(self) -> Any:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+async def _ops_endpoint(hg: Any, settings: Settings) -> tuple[uvicorn.Server, asyncio.Task] | None:
+    """A worker's /metrics, /readyz and /healthz on `metrics_port` (api/ops_app.py), if one is set."""
+    if settings.metrics_port is None:
+        return None
+    from heliograph.api.ops_app import create_ops_app
+
+    config = uvicorn.Config(
+        create_ops_app(hg),
+        host=settings.host,
+        port=settings.metrics_port,
+        loop="none",
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+    server = _BesideServer(config)
+    return server, asyncio.create_task(server.serve(), name="ops-endpoint")
+
+
+async def _stop_ops_endpoint(endpoint: tuple[uvicorn.Server, asyncio.Task] | None) -> None:
+    if endpoint is not None:
+        server, task = endpoint
+        server.should_exit = True
+        await task
+
+
 class GracefulServer(uvicorn.Server):
     """After a graceful shutdown on SIGTERM or SIGINT, exit with status 0 (uvicorn re-raises the signal)."""
 
@@ -475,11 +512,21 @@ def worker(
     data_dir: DataDir = None,
     wake_fd: Annotated[int | None, typer.Option("--wake-fd", hidden=True, help="Pipe from `serve`.")] = None,
     processes: Annotated[int, typer.Option("--processes", min=1, help="Worker processes to run.")] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="Also answer /metrics, /readyz and /healthz on this port [env HELIOGRAPH_METRICS_PORT].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run only the background workers (dispatch, receipts, webhooks): scale them apart from the API."""
     import signal
 
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(data_dir=data_dir, metrics_port=metrics_port)
+    if wake_fd is not None:  # the sandbox's worker process: its `serve` answers scrapes
+        settings.metrics_port = None
     logs.configure(settings.log_level, settings.log_format)
     if settings.mode == "sandbox" and wake_fd is None:
         err.print(
@@ -503,29 +550,36 @@ def worker(
         if wake_fd is not None:
             listen_for_nudges(wake_fd, hg.ctx.wakeups)
         await hg.start()
+        endpoint = await _ops_endpoint(hg, settings)
         logger.info("worker running", extra={"action": "worker_start"})
         await stop.wait()
+        await _stop_ops_endpoint(endpoint)
         await hg.stop()
 
     _run(main())
 
 
 async def _supervise_workers(settings: Settings, count: int) -> None:
-    """`worker --processes N`: migrate once, then N worker processes until SIGTERM/SIGINT."""
+    """`worker --processes N`: migrate once, then N worker processes until SIGTERM/SIGINT. The parent answers
+    scrapes on the metrics port, if any (the children share its metrics directory)."""
     from heliograph import supervisor
 
     hg, _ = await _prepare(settings)
     await hg.ctx.db.dispose()
+    os.environ.pop("HELIOGRAPH_METRICS_PORT", None)  # the parent's alone
     children = supervisor.Children(
         "worker",
         count,
         lambda index: supervisor.child_command("worker", "--processes", "1", "--data-dir", str(settings.data_dir)),
     )
     children.start()
+    endpoint = await _ops_endpoint(hg, settings)
     try:
         await supervisor.until_signalled(children.failed)
     finally:
+        await _stop_ops_endpoint(endpoint)
         await children.stop()
+        await hg.ctx.db.dispose()
     if children.failed.is_set():
         raise typer.Exit(1)
 

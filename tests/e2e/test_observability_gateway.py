@@ -190,3 +190,56 @@ def test_serve_and_worker_processes_share_one_metrics_dir(tmp_path: Path, accoun
             workers.wait(10)
         log.close()
         server.stop()
+
+
+def test_a_worker_only_host_answers_scrapes_on_its_metrics_port(tmp_path: Path, account: dict) -> None:
+    from support import free_port
+
+    api_env = _env(HELIOGRAPH_METRICS_TOKEN=TOKEN, HELIOGRAPH_METRICS_DIR=str(tmp_path / "api-metrics"))
+    server = Server(tmp_path / "gw", env=api_env, api_key=account["api_key"], sandbox=False).start()
+    port = free_port()
+    worker_env = {**server._env(), "HELIOGRAPH_METRICS_DIR": str(tmp_path / "worker-metrics")}
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115
+    workers = subprocess.Popen(
+        [sys.executable, "-m", "heliograph", "worker", "--processes", "2", "--metrics-port", str(port)]
+        + ["--data-dir", str(tmp_path / "wk")],
+        env=worker_env,
+        stdout=log,
+        stderr=log,
+    )
+    host = Server(tmp_path / "wk", port=port, sandbox=False)  # only for its url: the worker parent's endpoint
+    try:
+        eventually(lambda: _healthy(host.url), timeout=60, message="the worker's metrics port did not answer")
+        assert httpx.get(host.url + "/metrics").status_code == 401
+        assert httpx.get(host.url + "/v2/messages").status_code == 404  # scrapes only, no API
+        eventually(lambda: httpx.get(host.url + "/readyz").status_code == 200, timeout=30)
+        with WebhookReceiver() as receiver:
+            number = _number(server, account, receiver.url())
+            client = _sdk(server, account)
+            ids = [client.messages.send(from_=number, to=f"+1312555{5000 + i}", text="w").data.id for i in range(20)]
+            for message_id in ids:
+                eventually(lambda m=message_id: receiver.events_for(m, "message.finalized"), timeout=60)
+
+        def sent_everywhere() -> tuple | None:
+            # the API process's workers and the worker host's processes share the dispatching
+            api, worker = scrape(server, TOKEN), scrape(host, TOKEN)
+            total = sum(
+                sample(s, "heliograph_messages_total", direction="outbound", status="delivered") for s in (api, worker)
+            )
+            return (api, worker) if total == 20 else None
+
+        _, worker_samples = eventually(sent_everywhere, message="delivered counts of both hosts do not add up to 20")
+        assert sample(worker_samples, "heliograph_connector_up", connector="simulator") == 1
+        assert sample(worker_samples, "heliograph_messages_total", direction="outbound", status="queued") == 0
+    finally:
+        workers.send_signal(signal.SIGTERM)
+        workers.wait(60)
+        log.close()
+        server.stop()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
