@@ -10,14 +10,14 @@ from heliograph.services.committer import WriteIntent
 from heliograph.store.tables import rate_limit_buckets
 
 
-def _intent(key_hash: str, tokens: object = 1.0) -> WriteIntent:
-    return WriteIntent(rows=[(rate_limit_buckets, {"key_hash": key_hash, "tokens": tokens, "updated_at": 0})])
+def _intent(key_hash: str, tat: object = 0) -> WriteIntent:
+    return WriteIntent(rows=[(rate_limit_buckets, {"key_hash": key_hash, "tat": tat})])
 
 
 async def test_a_poison_request_fails_alone_among_concurrent_good_ones(world) -> None:  # noqa: ANN001
     # a value the database refuses: NUL in text on PostgreSQL, a value SQLite cannot bind on SQLite
     postgres = not world.ctx.db.sqlite
-    poison = _intent("poison\x00", 1.0) if postgres else _intent("poison", object())
+    poison = _intent("poison\x00", 0) if postgres else _intent("poison", object())
     good = [_intent(f"good-{i:03d}") for i in range(40)]
     intents = good[:20] + [poison] + good[20:]
     committer = world.ctx.committer

@@ -1,7 +1,8 @@
 """Lease-based claiming of due work. A lease that expires (its worker died) makes the row claimable again.
 
 On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED so many workers never take the
-same row; on SQLite the write transaction itself is exclusive.
+same row; on SQLite the write transaction itself is exclusive. A claim is one statement (UPDATE … WHERE
+id IN (SELECT … LIMIT n) RETURNING *): one round trip whatever the batch size.
 """
 
 from __future__ import annotations
@@ -25,16 +26,15 @@ async def claim_due_messages(conn: AsyncConnection, now: int, lease_until: int, 
     candidates = select(messages.c.id).where(due).order_by(messages.c.due_at).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = [r[0] for r in (await conn.execute(candidates)).all()]
-    if not ids:
-        return []
     stmt = (
         update(messages)
-        .where(messages.c.id.in_(ids))
+        .where(messages.c.id.in_(candidates.scalar_subquery()))
         .values(status="sending", lease_until=lease_until, submit_attempts=messages.c.submit_attempts + 1)
         .returning(*messages.c)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    rows.sort(key=lambda r: r["due_at"])  # RETURNING keeps no order; the earliest due go first
+    return rows
 
 
 async def release_message_leases(conn: AsyncConnection, now: int) -> int:
@@ -53,16 +53,15 @@ async def claim_due_events(conn: AsyncConnection, now: int, lease_until: int, li
     candidates = select(webhook_events.c.id).where(due).order_by(webhook_events.c.next_attempt_at).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = [r[0] for r in (await conn.execute(candidates)).all()]
-    if not ids:
-        return []
     stmt = (
         update(webhook_events)
-        .where(webhook_events.c.id.in_(ids))
+        .where(webhook_events.c.id.in_(candidates.scalar_subquery()))
         .values(lease_until=lease_until)
         .returning(*webhook_events.c)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    rows.sort(key=lambda r: r["next_attempt_at"])
+    return rows
 
 
 async def next_due_at(conn: AsyncConnection, table: str, now: int | None = None) -> int | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+import orjson
+from sqlalchemy import JSON, Text, bindparam, cast, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.tables import handset_messages, messages
@@ -36,10 +39,19 @@ async def ids_in_status(conn: AsyncConnection, ids: list[str], status: str) -> s
 
 
 async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
-    """Apply per-message changes; every dict holds `id` and the same set of other keys."""
+    """Apply per-message changes; every dict holds `id` and the same set of other keys.
+
+    On PostgreSQL one UPDATE … FROM unnest(arrays) for the whole batch: one statement for the server to
+    plan and run, where executemany ran one per row, and the same text whatever the batch size, so it
+    stays prepared. SQLite runs the per-row form (there are no round trips to save)."""
     if not changes:
         return
     keys = [k for k in changes[0] if k != "id"]
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            _update_from_arrays(tuple(keys)), {f"a_{k}": _array(k, [c[k] for c in changes]) for k in ["id", *keys]}
+        )
+        return
     stmt = (
         update(messages)
         .where(messages.c.id == bindparam("_id"))
@@ -48,6 +60,28 @@ async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
     )
     params = [{"_id": c["id"], **{f"_{k}": c[k] for k in keys}} for c in changes]
     await conn.execute(stmt, params)
+
+
+def _is_json(key: str) -> bool:
+    return isinstance(messages.c[key].type, JSON)
+
+
+def _array(key: str, items: list) -> list:
+    if _is_json(key):  # JSON travels as text and is cast back in the statement
+        return [None if v is None else orjson.dumps(v).decode() for v in items]
+    return items
+
+
+@cache
+def _update_from_arrays(keys: tuple[str, ...] | list[str]):  # noqa: ANN202
+    names = ["id", *keys]
+    binds = [bindparam(f"a_{k}", type_=ARRAY(Text if _is_json(k) else messages.c[k].type)) for k in names]
+    changes = func.unnest(*binds).table_valued(*[column(k) for k in names]).render_derived(name="changes")
+    return (
+        update(messages)
+        .where(messages.c.id == changes.c.id)
+        .values({k: cast(changes.c[k], JSON) if _is_json(k) else changes.c[k] for k in keys})
+    )
 
 
 async def in_flight(conn: AsyncConnection, sent_before: int | None = None, limit: int = 100_000) -> list[Row]:
