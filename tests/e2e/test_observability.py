@@ -78,7 +78,7 @@ def test_metrics_count_what_the_sdk_sent_and_what_the_webhooks_did(sandbox: Serv
         client = sandbox.client(strict=True)
         ids = [client.messages.send(from_=sender, to=fresh_number(), text=f"hello {i}").data.id for i in range(3)]
         for message_id in ids:
-            wait_events(receiver, message_id, "message.finalized")
+            wait_events(receiver, message_id, "message.finalized", timeout=60)
         client.messages.retrieve(ids[0])
         before = scrape(sandbox)
 
@@ -86,7 +86,7 @@ def test_metrics_count_what_the_sdk_sent_and_what_the_webhooks_did(sandbox: Serv
             samples = scrape(sandbox)  # the webhook sender records its attempts just after they answer
             return samples if sample(samples, "heliograph_webhook_attempts_total", outcome="delivered") >= 6 else None
 
-        samples = eventually(counted, message="webhook attempts were not counted")
+        samples = eventually(counted, timeout=60, message="webhook attempts were not counted")
 
     assert sample(samples, "heliograph_messages_total", direction="outbound", status="queued") == 3
     assert sample(samples, "heliograph_messages_total", direction="outbound", status="sent") == 3
@@ -199,7 +199,7 @@ def test_serve_processes_2_answers_from_both_and_counts_them_together(tmp_path: 
         client = server.client(strict=True)
         ids = [client.messages.send(from_=server.long_code, to=fresh_number(), text="x").data.id for _ in range(4)]
         for message_id in ids:
-            eventually(lambda m=message_id: client.messages.retrieve(m).data.to[0].status == "delivered")
+            eventually(lambda m=message_id: client.messages.retrieve(m).data.to[0].status == "delivered", timeout=60)
         samples = scrape(server)
         # neither process answered every /healthz alone: the sum proves the processes' counters are added up
         assert (
