@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from contract_support import new_long_code, new_short_code, unique_name
 from support import Server
@@ -83,3 +84,19 @@ def other_org(server: Server) -> dict[str, Any]:
 def other_client(server: Server, other_org: dict[str, Any]):  # noqa: ANN201
     """A strict SDK client authenticated as the second organization."""
     return server.client(api_key=other_org["api_key"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def openapi_conformance(server: Server):  # noqa: ANN201
+    """Issue 11 #8: every response of the contract suite matches the server's /openapi.json, and every request
+    body it accepted (most sent by the official SDK) matches the documented request body."""
+    from openapi_conformance import Document, Recorder
+
+    with Recorder(server.url) as recorder:
+        yield
+    document = Document(httpx.get(server.url + "/openapi.json", timeout=10).json())
+    problems = [p for exchange in recorder.exchanges for p in document.problems(exchange)]
+    assert recorder.exchanges
+    assert not problems, f"{len(problems)} of {len(recorder.exchanges)} exchanges break the document:\n" + "\n".join(
+        sorted(set(problems))[:60]
+    )

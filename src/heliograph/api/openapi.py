@@ -64,6 +64,11 @@ def send_body(endpoint: sending.Endpoint) -> dict:
     required = ["to", *endpoint.required]
     if endpoint.kind == "group_mms":
         properties["to"] = {"type": "array", "items": STRING, "minItems": 1}
+    for name, schema in properties.items():  # an optional field may be null: the send code reads null as absent
+        if name not in required:
+            schema["type"] = [schema["type"], "null"]
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
     return {
         "type": "object",
         "properties": properties,
@@ -118,7 +123,7 @@ def operations() -> dict[tuple[str, str], Op]:
         sending.SCHEDULE,
     ):
         ops["post", "/v2" + endpoint.path] = Op(r.Data[msg], send_body(endpoint))
-    ops["post", "/v2/messages/group_mms"] = Op(r.Data[list[msg]], send_body(sending.GROUP_MMS))
+    ops["post", "/v2/messages/group_mms"] = Op(r.Data[msg], send_body(sending.GROUP_MMS))  # the group's first
     ops["post", "/v2/messages/whatsapp"] = Op(r.Data[msg], WhatsappRequest)
     ops["get", "/v2/messages/group/{message_id}"] = Op(r.Data[list[msg]])
     ops["get", "/v2/messages/{message_id}"] = Op(r.Data[msg])
