@@ -300,7 +300,7 @@ class PgBackends:
     def _pids(self) -> list[int]:
         database = self.url.rsplit("/", 1)[1].split("?")[0]
         done = subprocess.run(
-            [*_psql(self.url), "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+            [*_psql(self.url), "-Atc", f"/* bench */ SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
             capture_output=True, text=True, timeout=10,
         )  # fmt: skip
         return [int(x) for x in done.stdout.split()]

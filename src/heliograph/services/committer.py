@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Table, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.services import pacing, spend, telemetry
@@ -91,7 +91,15 @@ class GroupCommitter:
 
     async def _write(self, batch: list[WriteIntent]) -> None:
         try:
-            await self._insert(batch)
+            try:
+                await self._insert(batch)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # the server restarted under a pooled connection (no pre-ping, store/engine.py): nothing
+                # was written, and the pool has dropped its dead connections, so go again once
+                logger.warning("database connection lost: batch retried", extra={"action": "group_commit"})
+                await self._insert(batch)
         except Exception as exc:  # noqa: BLE001
             if len(batch) == 1 and not isinstance(exc, IntegrityError):
                 _resolve(batch[0], exc)  # the request's handler reports it

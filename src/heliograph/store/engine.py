@@ -212,7 +212,10 @@ class Database:
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
         else:
-            self.writer = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # no pre-ping: on asyncpg it is BEGIN, an empty query and ROLLBACK, three round trips per checkout.
+            # A connection that died with the server fails its first use instead: SQLAlchemy then drops the
+            # pool's connections, and the group committer retries its batch once (services/committer.py).
+            self.writer = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_recycle=3600)
             self.reader = self.writer
 
     @asynccontextmanager
