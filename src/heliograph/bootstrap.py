@@ -13,6 +13,7 @@ from heliograph.clock import Clock, SystemClock
 from heliograph.services.accounts import KeyCache
 from heliograph.services.committer import GroupCommitter
 from heliograph.services.context import Context
+from heliograph.services.pacing import SharedPacer
 from heliograph.services.sealing import Sealer, reseal_all
 from heliograph.settings import Settings
 from heliograph.store import files
@@ -59,13 +60,16 @@ def build(settings: Settings, *, clock: Clock | None = None, carrier: Carrier | 
     if settings.number_pool_seed is not None:
         ctx.pool_rng = random.Random(settings.number_pool_seed)
     carrier = carrier or SimulatorCarrier(clock, settings.simulator_dlr_delay_ms)
-    factory = connector_factory(clock, simulator=carrier)
+    factory = connector_factory(clock, simulator=carrier, shared_pace=SharedPacer(ctx).wait)
     return Heliograph(settings=settings, ctx=ctx, carrier=carrier, keys=KeyCache(), workers=Workers(ctx, factory))
 
 
-def connector_factory(clock: Clock, *, simulator: Carrier) -> Callable[[dict[str, Any]], Any]:
+def connector_factory(
+    clock: Clock, *, simulator: Carrier, shared_pace: Callable[[str, float], Any] | None = None
+) -> Callable[[dict[str, Any]], Any]:
     """Builds the connector a `connectors` row describes; the one place that names concrete carriers.
-    The `simulator` row gets the process's simulator (or the test double passed to `build`)."""
+    The `simulator` row gets the process's simulator (or the test double passed to `build`). An SMPP
+    connector's `mps` holds across processes through `shared_pace` (services/pacing.py)."""
 
     def make(row: dict[str, Any]) -> Any:
         kind, config = row["type"], dict(row["config"] or {})
@@ -76,7 +80,7 @@ def connector_factory(clock: Clock, *, simulator: Carrier) -> Callable[[dict[str
         if kind == "smpp":
             from heliograph.carriers.smpp import SmppConfig, SmppConnector
 
-            return SmppConnector(row["name"], SmppConfig(**config), clock)
+            return SmppConnector(row["name"], SmppConfig(**config), clock, shared_pace)
         if kind == "telnyx":
             from heliograph.carriers.telnyx import TelnyxConfig, TelnyxUpstream
 

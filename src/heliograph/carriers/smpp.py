@@ -22,7 +22,7 @@ import contextlib
 import logging
 import random
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from heliograph.carriers import smpp_pdu as wire
@@ -336,10 +336,18 @@ class SmppConnector:
     type = "smpp"
     carries = frozenset({"SMS"})  # MMS and WhatsApp need another connector of the route
 
-    def __init__(self, name: str, config: SmppConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: SmppConfig,
+        clock: Clock,
+        shared_pace: Callable[[str, float], Awaitable[None]] | None = None,
+    ) -> None:
         self.name = name
         self.config = config
         self.clock = clock
+        # paces `mps` across every worker process (services/pacing.py); without it, this process alone
+        self._shared_pace = shared_pace
         self.closing = False
         self.possible_duplicates = 0  # submit_sm sent but unanswered (timeout or link lost): may be delivered twice
         self.submitted_parts = 0  # submit_sm answered OK since the connector was built (for a sent/s figure)
@@ -430,6 +438,16 @@ class SmppConnector:
     async def _pace(self) -> None:
         if not self.config.mps:
             return
+        if self._shared_pace is not None:
+            try:
+                await self._shared_pace(f"connector:{self.name}", self.config.mps)
+                return
+            except Exception:  # noqa: BLE001 - the database is unreachable: pace this process alone meanwhile
+                logger.warning(
+                    "shared pacing unavailable: pacing this process alone",
+                    extra={"action": "smpp_pace", "connector": self.name},
+                    exc_info=True,
+                )
         loop = asyncio.get_running_loop()
         now = loop.time()
         slot = max(now, self._next_slot)

@@ -10,6 +10,7 @@ would fall after its validity is refused (40318) and its slot given back in the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.errors import MessagingRejected
 from heliograph.domain.throughput import interval_us
+from heliograph.services.context import Context
 from heliograph.store import pacing as store
 
 Row = dict[str, Any]
@@ -67,3 +69,39 @@ async def assign(conn: AsyncConnection, requests: list[tuple[Any, SlotRequest]])
         if taken < count:
             await store.give_back(conn, sender, start + count * interval, count - taken, interval)
     return refused
+
+
+class SharedPacer:
+    """A connector's `mps` across every worker process (carriers/smpp.py calls `wait` before each part).
+
+    Callers of one key that arrive in the same event-loop turn share one transaction that takes a slot
+    for each of them from pacing_slots (key "connector:<name>"); each then sleeps until its slot. Slots are
+    wall-clock times, so hosts running workers need synchronised clocks (NTP), as they do for leases."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._waiting: dict[str, list[asyncio.Future[int]]] = {}
+
+    async def wait(self, key: str, mps: float) -> None:
+        loop = asyncio.get_running_loop()
+        slot: asyncio.Future[int] = loop.create_future()
+        waiting = self._waiting.setdefault(key, [])
+        waiting.append(slot)
+        if len(waiting) == 1:
+            loop.call_soon(lambda: loop.create_task(self._take(key, mps)))
+        delay = (await slot - self.ctx.now()) / 1_000_000
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _take(self, key: str, mps: float) -> None:
+        batch = self._waiting.pop(key)
+        interval = interval_us(mps)
+        try:
+            async with self.ctx.db.transaction() as conn:
+                start = await store.advance(conn, key, self.ctx.now(), len(batch), interval)
+        except Exception as exc:  # noqa: BLE001 - each caller decides what to do without its slot
+            for slot in batch:
+                slot.set_exception(exc)
+            return
+        for i, slot in enumerate(batch):
+            slot.set_result(start + i * interval)
