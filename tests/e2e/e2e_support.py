@@ -166,3 +166,37 @@ class ByEvent:
             index = sum(1 for _, _, eid in self.arrivals if eid == event_id)
             self.arrivals.append((time.monotonic(), path, event_id))
         return self._rule(path, index)
+
+
+def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:  # noqa: ANN001
+    """A gateway server on an emptied PostgreSQL database: one account, every message routed to the simulator."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        await conn.close()
+
+    asyncio.run(reset())
+    env = {"HELIOGRAPH_MODE": "gateway", "HELIOGRAPH_DATABASE_URL": database_url, **(env or {})}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+
+    def admin(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    account = json.loads(admin("accounts", "create", "Acme"))
+    admin("routes", "add", "everything", "--connector", "simulator")
+    return Server(tmp_path / "gw", env=env, api_key=account["api_key"], sandbox=False).start(), account

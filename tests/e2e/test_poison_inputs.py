@@ -4,17 +4,14 @@ query values), no path answers 500, and poison sends mixed into concurrent good 
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from e2e_support import postgres_gateway
 from support import Server
 
 pytestmark = pytest.mark.e2e
@@ -32,34 +29,6 @@ class Target:
     sandbox: bool
 
 
-def _gateway(tmp_path) -> tuple[Server, dict]:  # noqa: ANN001
-    import asyncpg
-
-    async def reset() -> None:
-        conn = await asyncpg.connect(DATABASE_URL)
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        await conn.close()
-
-    asyncio.run(reset())
-    env = {"HELIOGRAPH_MODE": "gateway", "HELIOGRAPH_DATABASE_URL": DATABASE_URL}
-    base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-
-    def admin(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
-            env={**base, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    account = json.loads(admin("accounts", "create", "Acme"))
-    admin("routes", "add", "everything", "--connector", "simulator")
-    return Server(tmp_path / "gw", env=env, api_key=account["api_key"], sandbox=False).start(), account
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def target(request, tmp_path_factory) -> Iterator[Target]:  # noqa: ANN001
     tmp = tmp_path_factory.mktemp(request.param)
@@ -67,7 +36,7 @@ def target(request, tmp_path_factory) -> Iterator[Target]:  # noqa: ANN001
         server = Server(tmp).start()
         yield Target(server, server.profile_id, server.long_code, True)
     else:
-        server, account = _gateway(tmp)
+        server, account = postgres_gateway(tmp, DATABASE_URL)
         profile_id = account["messaging_profile_id"]
         with server.http() as http:
             order = {"phone_numbers": [{"phone_number": NUMBER}], "messaging_profile_id": profile_id}
