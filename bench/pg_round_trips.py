@@ -156,10 +156,12 @@ def main() -> int:
             before = psql(args.database, "SELECT count(*) FROM messages WHERE status = 'delivered'")
             start = log.stat().st_size
             cpu0 = hg.cpu()
+            wal0 = psql(args.database, "SELECT pg_current_wal_lsn()")
             t0 = time.monotonic()
             send_all(hg, n, connections, offset)
             time.sleep(1.0)  # the last statements reach the log
             cpu1 = hg.cpu()
+            wal1 = psql(args.database, "SELECT pg_current_wal_lsn()")
             accept_s = time.monotonic() - t0
             accepted = statements(log, start, database)
             start = log.stat().st_size
@@ -181,11 +183,18 @@ def main() -> int:
                 time.sleep(0.5)
             time.sleep(1.0)
             cpu2 = hg.cpu()
+            wal2 = psql(args.database, "SELECT pg_current_wal_lsn()")
             delivered_counts = statements(log, start, database)
             results[connections] = {
                 "accepted": report("accepted (API)", accepted, n),
                 "delivered": report("delivered (workers, 2 webhooks each)", delivered_counts, n),
             }
+            wal = [
+                int(psql(args.database, f"SELECT pg_wal_lsn_diff('{b}', '{a}')")) / n
+                for a, b in ((wal0, wal1), (wal1, wal2))
+            ]
+            # the whole server's WAL: other databases on it add theirs (an upper bound on a shared server)
+            print(f"  WAL bytes per message (server-wide): accept {wal[0]:.0f}, deliver {wal[1]:.0f}")
             for phase, a, b in (("accept", cpu0, cpu1), ("deliver", cpu1, cpu2)):
                 per = {k: round(1000 * (b[k] - a[k]) / n, 3) for k in ("server", "postgres", "receiver", "pg_aux")}
                 print(
