@@ -24,7 +24,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if DATABASE_URL else [])
 EXAMPLES = 10
 
 
-def _fuzz(server: Server) -> str:
+def _fuzz(server: Server, workdir: Path) -> str:
     schemathesis = Path(sys.executable).with_name("schemathesis")
     done = subprocess.run(
         [
@@ -50,6 +50,7 @@ def _fuzz(server: Server) -> str:
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=workdir,  # schemathesis keeps its example database in ./.schemathesis
     )
     summary = done.stdout[done.stdout.rfind("SUMMARY") :]
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
@@ -63,7 +64,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(backend: str
     else:
         server, _ = postgres_gateway(tmp_path, DATABASE_URL)
     try:
-        summary = _fuzz(server)
+        summary = _fuzz(server, tmp_path)
     finally:
         server.stop()
     counts = re.search(r"(\d+) generated, (\d+) passed", summary)
