@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from heliograph.services.context import Context
 from heliograph.store import rate_limits as store
@@ -37,7 +37,7 @@ class _Local:
     until: int = 0  # when the allowance lapses (µs)
     tat: int = 0  # the shared bucket's tat when the allowance was taken
     refused_until: int = 0  # the bucket has no room before then
-    lock: asyncio.Lock | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one allowance fetch per key at a time
 
 
 class RateLimiter:
@@ -58,9 +58,8 @@ class RateLimiter:
         """Spend one request of the key's limit."""
         local = self._keys.get(key)
         if local is None:
-            local = self._keys[key] = _Local(lock=asyncio.Lock())
-        assert local.lock is not None
-        async with local.lock:  # one process fetches an allowance for a key at a time; the others wait for it
+            local = self._keys[key] = _Local()
+        async with local.lock:  # the process's other requests for this key wait for the allowance being fetched
             now = self.ctx.now()
             if now < local.refused_until:
                 return self._refused(local, now)
