@@ -111,6 +111,12 @@ async def claim(ctx: Context, limit: int = BACKGROUND_BATCH) -> Round:
     return Round(len(claimed), awaiting, ready, failed, now)
 
 
+async def next_due_at(ctx: Context) -> int | None:
+    """When the next queued or scheduled message becomes due (epoch µs), if any."""
+    async with ctx.db.read() as conn:
+        return await claims.next_due_at(conn, "messages")
+
+
 async def submit_round(ctx: Context, links: CarrierLinks, round_: Round) -> None:
     await _submit(ctx, links, round_.ready, round_.failed, round_.claimed_at)
 

@@ -15,6 +15,10 @@ import orjson
 from heliograph.domain import retry
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import iso
+from heliograph.store import accounts as accounts_store
+from heliograph.store import claims, outbox
+from heliograph.store import messages as message_store
+from heliograph.store.engine import BACKGROUND_BATCH
 
 Row = dict[str, Any]
 
@@ -161,3 +165,59 @@ def attempt_row(result: AttemptResult) -> Row:
         "error_detail": result.error_detail,
         "response_body": result.response_body,
     }
+
+
+# -- delivering: what the webhook sender (workers/webhook_sender.py) asks of the database ------------
+
+
+class SeedCache:
+    """Organizations' signing seeds, opened once per process (they change only with the org)."""
+
+    def __init__(self) -> None:
+        self._seeds: dict[str, str] = {}
+
+    def __getitem__(self, org_id: str) -> str:
+        return self._seeds[org_id]
+
+    async def load(self, ctx: Any, conn: Any, org_ids: set[str]) -> None:
+        from heliograph.services import sealing
+
+        missing = org_ids - self._seeds.keys()
+        for org_id, stored in (await accounts_store.signing_seeds(conn, missing)).items():
+            self._seeds[org_id] = sealing.open_seed(ctx, org_id, stored)
+
+
+async def claim_due(ctx: Any, seeds: SeedCache, capacity: int, lease_us: int) -> list[Row]:
+    """Lease up to `capacity` due events (one batch at most) and make sure their orgs' seeds are known."""
+    now = ctx.now()
+    async with ctx.db.transaction() as conn:
+        events = await claims.claim_due_events(conn, now, now + lease_us, min(capacity, BACKGROUND_BATCH))
+        await seeds.load(ctx, conn, {e["organization_id"] for e in events})
+    return events
+
+
+async def next_due_at(ctx: Any) -> int | None:
+    async with ctx.db.read() as conn:
+        return await claims.next_due_at(conn, "events", ctx.now())
+
+
+async def record_results(ctx: Any, batch: list[AttemptResult], rng: random.Random) -> list[Row]:
+    """One transaction: each attempt's row, the event's next state (delivered, retry, failover, failed)
+    and, for a delivered message.received, the message's webhook flag. Returns the outcomes."""
+    settings = ctx.settings
+    outcomes = [
+        outcome(
+            r, attempts_per_url=settings.webhook_attempts_per_url, retry_hours=settings.webhook_retry_hours, rng=rng
+        )
+        for r in batch
+    ]
+    received = [
+        r.event["message_id"]
+        for r in batch
+        if r.delivered and r.event["event_type"] == "message.received" and r.event["message_id"]
+    ]
+    async with ctx.db.transaction() as conn:
+        await outbox.record_attempts(conn, [attempt_row(r) for r in batch], outcomes)
+        if received:
+            await message_store.mark_webhook_delivered(conn, received)
+    return outcomes

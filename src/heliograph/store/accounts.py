@@ -40,6 +40,14 @@ async def get_organization(conn: AsyncConnection, org_id: str) -> Row | None:
     return _one(await conn.execute(select(organizations).where(organizations.c.id == org_id)))
 
 
+async def signing_seeds(conn: AsyncConnection, org_ids: set[str]) -> dict[str, str]:
+    """Organization id -> its signing seed as stored (maybe sealed)."""
+    if not org_ids:
+        return {}
+    query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(org_ids))
+    return {org_id: seed for org_id, seed in (await conn.execute(query)).all()}
+
+
 async def sandbox_organization(conn: AsyncConnection) -> Row | None:
     """The organization `heliograph serve` bootstrapped (the oldest sandbox one)."""
     query = select(organizations).where(organizations.c.is_sandbox.is_(True)).order_by(organizations.c.created_at)

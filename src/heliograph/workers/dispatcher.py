@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from heliograph.services import dispatch
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaFetcher
-from heliograph.store import claims
+from heliograph.workers.waiting import wait_until_due
 
 logger = logging.getLogger(__name__)
 
@@ -70,19 +69,9 @@ class Dispatcher:
                 task.add_done_callback(self._media_tasks.discard)
             if round_.taken:
                 continue
-            delay = self._poll
-            try:
-                async with ctx.db.read() as conn:
-                    due = await claims.next_due_at(conn, "messages")
-                if due is not None:
-                    delay = min(delay, max(0.0, (due - ctx.now()) / 1_000_000))
-            except Exception:  # noqa: BLE001
-                logger.exception("reading next due time failed")
-            if delay <= 0:
-                await asyncio.sleep(0.005)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ctx.wakeups.dispatcher.wait(), delay)
+            await wait_until_due(
+                ctx, ctx.wakeups.dispatcher, dispatch.next_due_at, poll_seconds=self._poll, busy_sleep=0.005
+            )
         if self._round_tasks:
             await asyncio.gather(*self._round_tasks, return_exceptions=True)
         if self._media_tasks:

@@ -13,17 +13,13 @@ import logging
 from dataclasses import dataclass, field
 
 from heliograph.carriers.base import Sinks
-from heliograph.services import delivery, inbound, receipts
+from heliograph.services import delivery, housekeeping, inbound, receipts
 from heliograph.services.carrier_links import CarrierLinks, Factory
 from heliograph.services.context import Context
-from heliograph.store import claims, idempotency
 from heliograph.workers.dispatcher import Dispatcher
 from heliograph.workers.webhook_sender import WebhookSender
 
 logger = logging.getLogger(__name__)
-
-# receipts owed this long are offered to the carrier again, in case the process that held them died
-STALE_RECEIPT_US = 5_000_000
 
 
 # how often connector and route changes are looked for, and link states reported
@@ -55,12 +51,7 @@ class Workers:
     async def start(self, *, sole_process: bool) -> None:
         ctx = self.ctx
         if sole_process:
-            # the sandbox runs one process per data directory, so leases left behind are from a dead one
-            async with ctx.db.transaction() as conn:
-                released = await claims.release_message_leases(conn, ctx.now())
-                await claims.release_event_leases(conn, ctx.now())
-            if released:
-                logger.info("released leases of a previous run", extra={"action": "recover", "messages": released})
+            await housekeeping.recover_after_restart(ctx)
         await self.links.start()
         resumed = await delivery.resume_in_flight(ctx, self.links)
         if resumed:
@@ -89,13 +80,7 @@ class Workers:
         ctx = self.ctx
         while not self._stopping.is_set():
             try:
-                await delivery.expire_overdue_receipts(ctx)
-                await delivery.resume_in_flight(ctx, self.links, sent_before=ctx.now() - STALE_RECEIPT_US, limit=1000)
-                await receipts.apply_pending(ctx)  # also those another process stored and did not apply
-                await receipts.purge_unmatched(ctx)
-                horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
-                async with ctx.db.transaction() as conn:
-                    await idempotency.purge(conn, horizon)
+                await housekeeping.run_once(ctx, self.links)
             except Exception:
                 logger.exception("housekeeping failed", extra={"action": "housekeeping"})
             with contextlib.suppress(TimeoutError):

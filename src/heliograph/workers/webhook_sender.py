@@ -16,14 +16,10 @@ import random
 import ssl
 
 import aiohttp
-from sqlalchemy import select
 
-from heliograph.services import destinations, sealing, signing, telemetry, webhooks
+from heliograph.services import destinations, signing, telemetry, webhooks
 from heliograph.services.context import Context
-from heliograph.store import claims, outbox
-from heliograph.store import messages as message_store
-from heliograph.store.engine import BACKGROUND_BATCH
-from heliograph.store.tables import organizations
+from heliograph.workers.waiting import wait_until_due
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +34,7 @@ class WebhookSender:
         self._inflight: set[asyncio.Task] = set()
         self._results: list[webhooks.AttemptResult] = []
         self._results_ready = asyncio.Event()
-        self._seeds: dict[str, str] = {}
+        self._seeds = webhooks.SeedCache()
         self._rng = random.Random()
         self._guard = destinations.webhook_guard(ctx)
         self.delivered = 0
@@ -74,11 +70,8 @@ class WebhookSender:
             events = []
             if capacity > 0:
                 ctx.wakeups.webhooks.clear()
-                now = ctx.now()
                 try:
-                    async with ctx.db.transaction() as conn:
-                        events = await claims.claim_due_events(conn, now, now + lease, min(capacity, BACKGROUND_BATCH))
-                        await self._load_seeds(conn, {e["organization_id"] for e in events})
+                    events = await webhooks.claim_due(ctx, self._seeds, capacity, lease)
                 except Exception:
                     logger.exception("claiming webhook events failed", extra={"action": "webhook_claim"})
                     await asyncio.sleep(1)
@@ -87,36 +80,13 @@ class WebhookSender:
                     task = asyncio.create_task(self._attempt(session, event))
                     self._inflight.add(task)
                     task.add_done_callback(self._inflight.discard)
-            if events and len(events) >= min(capacity, BACKGROUND_BATCH):
+            if events and len(events) >= min(capacity, webhooks.BACKGROUND_BATCH):
                 await asyncio.sleep(0)
                 continue
-            await self._wait_for_work(capacity <= 0)
-
-    async def _wait_for_work(self, full: bool) -> None:
-        ctx = self._ctx
-        if full:
-            await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
-            return
-        delay = 0.5
-        try:
-            async with ctx.db.read() as conn:
-                due = await claims.next_due_at(conn, "events", ctx.now())
-            if due is not None:
-                delay = min(delay, max(0.0, (due - ctx.now()) / 1_000_000))
-        except Exception:  # noqa: BLE001
-            logger.exception("reading next webhook due time failed")
-        if delay <= 0:
-            await asyncio.sleep(0.01)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ctx.wakeups.webhooks.wait(), delay)
-
-    async def _load_seeds(self, conn, org_ids: set[str]) -> None:  # noqa: ANN001
-        missing = org_ids - self._seeds.keys()
-        if missing:
-            query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(missing))
-            for org_id, seed in (await conn.execute(query)).all():
-                self._seeds[org_id] = sealing.open_seed(self._ctx, org_id, seed)
+            if capacity <= 0:
+                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            await wait_until_due(ctx, ctx.wakeups.webhooks, webhooks.next_due_at, poll_seconds=0.5, busy_sleep=0.01)
 
     async def _attempt(self, session: aiohttp.ClientSession, event: dict) -> None:
         ctx = self._ctx
@@ -184,27 +154,10 @@ class WebhookSender:
 
     async def _flush(self) -> None:
         while self._results:
-            batch, self._results = self._results[:BACKGROUND_BATCH], self._results[BACKGROUND_BATCH:]
-            settings = self._settings
-            outcomes = [
-                webhooks.outcome(
-                    r,
-                    attempts_per_url=settings.webhook_attempts_per_url,
-                    retry_hours=settings.webhook_retry_hours,
-                    rng=self._rng,
-                )
-                for r in batch
-            ]
+            size = webhooks.BACKGROUND_BATCH
+            batch, self._results = self._results[:size], self._results[size:]
             try:
-                received = [
-                    r.event["message_id"]
-                    for r in batch
-                    if r.delivered and r.event["event_type"] == "message.received" and r.event["message_id"]
-                ]
-                async with self._ctx.db.transaction() as conn:
-                    await outbox.record_attempts(conn, [webhooks.attempt_row(r) for r in batch], outcomes)
-                    if received:
-                        await message_store.mark_webhook_delivered(conn, received)
+                outcomes = await webhooks.record_results(self._ctx, batch, self._rng)
             except Exception:
                 # the leases will expire and the events be attempted again: at-least-once, never lost
                 logger.exception("recording webhook attempts failed", extra={"action": "webhook_record"})
