@@ -104,6 +104,13 @@ def test_nul_in_any_body_is_refused_with_its_pointer(target: Target) -> None:
             assert error["source"] == {"pointer": pointer}, (path, error)
 
 
+def test_nul_in_a_carrier_webhook_is_refused_before_it_is_parsed(target: Target) -> None:
+    body = {"data": {"event_type": "message.received", "payload": {"text": "a\x00b"}}}
+    answer = httpx.post(target.server.url + "/carriers/v1/upstream/webhooks", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["source"] == {"pointer": "/data/payload/text"}
+
+
 def test_an_unpaired_surrogate_is_refused_with_its_pointer(target: Target) -> None:
     raw = b'{"from": "%s", "to": "+13125550199", "text": "a\\ud800b"}' % target.number.encode()
     with target.server.http() as http:

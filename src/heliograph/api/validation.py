@@ -49,6 +49,12 @@ async def json_body(request: Request) -> Any:
     return body
 
 
+def refuse_unstorable_json(raw: bytes) -> None:
+    """For routes that keep the raw body (signed carrier webhooks): refuse a NUL before it reaches a column."""
+    if b"\\u0000" in raw:
+        _refuse_unstorable(_lenient_json(raw))
+
+
 def _lenient_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)

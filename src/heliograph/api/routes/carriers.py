@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from heliograph.api.responses import json_response
+from heliograph.api.validation import refuse_unstorable_json
 from heliograph.services import upstream_webhooks
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ router = APIRouter()
 async def upstream_webhook(connector: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     body = await request.body()
+    refuse_unstorable_json(body)
     event_type = await upstream_webhooks.receive(
         ctx,
         connector,
