@@ -85,6 +85,7 @@ def parse_args() -> argparse.Namespace:
     # what send_bench's phases expect
     args.dlr_delay_ms, args.sender_mps, args.server_env = 200, 1_000_000, []
     args.stall_timeout, args.drain_timeout, args.profile = 15.0, 60.0, False
+    args.database, args.processes = None, 1
     return args
 
 

@@ -247,3 +247,18 @@ async def test_a_message_type_no_connector_carries_is_not_routable_and_others_sk
     round_.ready, round_.awaiting_media = round_.ready + round_.awaiting_media, []
     await dispatch.submit_round(world.ctx, links, round_)
     assert (await _status(world, again["id"]))["heliograph"]["connector"] == "b"
+
+
+async def test_receipts_for_parts_of_one_message_applied_at_once_still_finalize_it(world, links):
+    import asyncio
+
+    sent = await _send(world, "+447700900011", "w" * 300)  # 2 parts
+    await dispatch.dispatch_once(world.ctx, links)
+    ids = (await _status(world, sent["id"]))["heliograph"]["carrier_message_ids"]
+    now = world.clock.now_us()
+    await asyncio.gather(
+        receipts.record(world.ctx, [_receipt("a", ids[0], "delivered", now)]),
+        receipts.record(world.ctx, [_receipt("a", ids[1], "delivered", now)]),
+    )
+    assert (await _status(world, sent["id"]))["to"][0]["status"] == "delivered"
+    assert await _finalized_events(world, sent["id"]) == 1

@@ -1,10 +1,10 @@
 """Receipts from carrier links, matched by the carrier's id for each part.
 
-A link hands receipts to `record`, which stores them and returns; only then does the link acknowledge
-(SMPP deliver_sm_resp), so a crash loses none. `apply_pending` then matches stored receipts to stored
-parts and, when a message's parts settle its fate, finalizes it with its `message.finalized` webhook in
-one transaction that also removes the receipts it used. A receipt that overtakes the `sent` commit
-(its part is not stored yet) simply waits in the table until the parts are.
+A link hands receipts to `record`, which applies those whose parts are stored and stores the others, in
+one transaction, and returns; only then does the link acknowledge (SMPP deliver_sm_resp), so a crash
+loses none. When a message's parts settle its fate it is finalized with its `message.finalized` webhook
+in that same transaction. A receipt that overtakes the `sent` commit (its part is not stored yet) waits
+in the `carrier_receipts` table; `apply_pending` applies it once the part is there, and removes it.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ PAGE = 500
 
 
 async def record(ctx: Context, items: list[CarrierReceipt]) -> None:
-    """Store receipts durably (the link acknowledges once this returns) and wake the applier."""
+    """Apply receipts whose parts are known and store the others, in one transaction; the link
+    acknowledges once this returns, so a crash loses none."""
     if not items:
         return
     now = ctx.now()
     rows = [
         {
+            "id": -(i + 1),  # not stored yet: a placeholder id, for telling used ones apart
             "connector": r.connector,
             "carrier_message_id": r.carrier_message_id,
             "status": r.status,
@@ -41,11 +43,9 @@ async def record(ctx: Context, items: list[CarrierReceipt]) -> None:
             "error_detail": r.error_detail,
             "received_at": now,
         }
-        for r in items
+        for i, r in enumerate(items)
     ]
-    async with ctx.db.transaction() as conn:
-        await store.add_receipts(conn, rows)
-    ctx.wakeups.receipts.set()
+    await _apply(ctx, rows, fresh=True)
 
 
 async def apply_pending(ctx: Context, received_after: int = 0) -> int:
@@ -54,28 +54,48 @@ async def apply_pending(ctx: Context, received_after: int = 0) -> int:
     while True:
         async with ctx.db.read() as conn:
             pending = await store.pending_receipts(conn, after, received_after, PAGE)
-            if not pending:
-                return finalized
-            after = pending[-1]["id"]
-            keys = {(r["connector"], r["carrier_message_id"]) for r in pending}
-            matched = await store.parts_by_carrier_ids(conn, keys)
-            message_ids = sorted({p["message_id"] for p in matched})
-            parts = await store.parts_of(conn, message_ids)
-            rows = {r["id"]: r for r in await messages_store.get_messages(conn, message_ids)}
-            profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
-        part_changes, reports, used = _match(pending, matched, parts, rows)
-        if used:
-            plan = delivery.plan_reports(reports, rows, profiles)
-            async with ctx.db.transaction() as conn:
-                await store.update_parts(conn, part_changes)
-                await store.remove_receipts(conn, used)
-                if plan.changes:
-                    await delivery.write_plan(ctx, conn, plan)
-            finalized += len(plan.changes)
-            if plan.events:
-                ctx.wakeups.webhooks.set()
+        if not pending:
+            return finalized
+        after = pending[-1]["id"]
+        finalized += await _apply(ctx, pending, fresh=False)
         if len(pending) < PAGE:
             return finalized
+
+
+async def _apply(ctx: Context, receipts: list[Row], *, fresh: bool) -> int:
+    """Match receipts to stored parts and settle the messages they complete. The parts' statuses are read
+    again inside the write transaction, with the messages locked (PostgreSQL), so two receipts for parts
+    of one message applied at once by two processes still see each other. Fresh receipts that match
+    nothing are stored; stored ones that matched are removed."""
+    keys = {(r["connector"], r["carrier_message_id"]) for r in receipts}
+    async with ctx.db.read() as conn:
+        matched = await store.parts_by_carrier_ids(conn, keys)
+        message_ids = sorted({p["message_id"] for p in matched})
+        rows = {r["id"]: r for r in await messages_store.get_messages(conn, message_ids)}
+        profiles = await accounts.profiles_by_ids(conn, {r["messaging_profile_id"] for r in rows.values()})
+    if not matched and not fresh:
+        return 0
+    finalized = 0
+    async with ctx.db.transaction() as conn:
+        await messages_store.lock(conn, message_ids)
+        parts = await store.parts_of(conn, message_ids)
+        part_changes, reports, used = _match(receipts, matched, parts, rows)
+        plan = delivery.plan_reports(reports, rows, profiles)
+        await store.update_parts(conn, part_changes)
+        if fresh:
+            await store.add_receipts(
+                conn, [{k: v for k, v in r.items() if k != "id"} for r in receipts if r["id"] not in used]
+            )
+        else:
+            await store.remove_receipts(conn, used)
+        if plan.changes:
+            await delivery.write_plan(ctx, conn, plan)
+            finalized = len(plan.changes)
+    if plan.events:
+        ctx.wakeups.webhooks.set()
+    if fresh and len(used) < len(receipts):
+        ctx.wakeups.receipts.set()  # some wait for their parts: the applier looks again
+    return finalized
 
 
 def _match(

@@ -28,6 +28,14 @@ async def get_messages(conn: AsyncConnection, ids: list[str]) -> list[Row]:
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
+async def lock(conn: AsyncConnection, ids: list[str]) -> None:
+    """Row locks on these messages until the transaction ends (PostgreSQL; SQLite writers take turns)."""
+    if ids and conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(messages.c.id).where(messages.c.id.in_(ids)).order_by(messages.c.id).with_for_update()
+        )
+
+
 async def ids_in_status(conn: AsyncConnection, ids: list[str], status: str) -> set[str]:
     """Which of these messages are in `status` now (locked for this transaction on PostgreSQL)."""
     if not ids:
