@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.tables import carrier_receipts, connector_links, connectors, message_parts, routes
@@ -106,12 +106,20 @@ async def parts_of(conn: AsyncConnection, message_ids: list[str]) -> list[Row]:
 
 
 async def update_parts(conn: AsyncConnection, changes: list[Row]) -> None:
-    for c in changes:
-        await conn.execute(
-            update(message_parts)
-            .where(message_parts.c.message_id == c["message_id"], message_parts.c.part == c["part"])
-            .values(status=c["status"], error_code=c["error_code"], error_detail=c["error_detail"], updated_at=c["at"])
+    """One executemany for a batch of part status changes."""
+    if not changes:
+        return
+    statement = (
+        update(message_parts)
+        .where(message_parts.c.message_id == bindparam("b_message_id"), message_parts.c.part == bindparam("b_part"))
+        .values(
+            status=bindparam("b_status"),
+            error_code=bindparam("b_error_code"),
+            error_detail=bindparam("b_error_detail"),
+            updated_at=bindparam("b_at"),
         )
+    )
+    await conn.execute(statement, [{f"b_{k}": v for k, v in c.items()} for c in changes])
 
 
 async def add_receipts(conn: AsyncConnection, rows: list[Row]) -> None:
