@@ -139,6 +139,8 @@ def main() -> int:
 
 
 def table(report: dict) -> str:
+    empty = {"sustained_per_s": 0, "at_sustained": None}
+    report = {"simulator": empty, "smpp": empty, **report}
     rows = [("", "simulator", "smpp")]
     for label, key in (
         ("sustained rate (msgs/s)", None),
