@@ -48,7 +48,7 @@ def _settings(**overrides: Any) -> Settings:
 
 def _lock_data_dir(settings: Settings) -> Any:
     """One sandbox server per data directory: a second one would fight over the same leases."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle = open(settings.data_dir / "heliograph.lock", "w")  # noqa: SIM115 - held for the process lifetime
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,7 +65,7 @@ async def _prepare(settings: Settings):  # noqa: ANN202
     from heliograph.store.migrate import upgrade
 
     if hg_is_sqlite(settings):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     hg = build(settings)
     await upgrade(hg.ctx.db)
     account = None
@@ -652,7 +652,7 @@ def migrate(data_dir: DataDir = None) -> None:
         from heliograph.store.migrate import upgrade
 
         if settings.mode == "sandbox":
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
         try:
             await upgrade(db)

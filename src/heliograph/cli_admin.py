@@ -40,7 +40,7 @@ async def _open(settings: Settings):  # noqa: ANN202
     from heliograph.store.migrate import upgrade
 
     if settings.resolved_database_url().startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     hg = build(settings)
     await upgrade(hg.ctx.db)
     return hg

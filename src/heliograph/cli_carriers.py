@@ -46,7 +46,7 @@ def _admin(data_dir: Path | None, action: Callable[[Any], Awaitable[Any]]) -> An
 
     async def main() -> Any:
         if settings.resolved_database_url().startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         hg = build(settings)
         try:
             await upgrade(hg.ctx.db)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -163,7 +164,10 @@ class ProcessWriteLock:
 
     def _fds(self) -> tuple[int, int]:
         if not self._files:
-            self._files = [open(path, "a+") for path in self._paths]  # noqa: SIM115 - kept for the lock's life
+            # owner-only from the start (store/files.py tightens older ones)
+            self._files = [
+                open(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+") for path in self._paths
+            ]
         return self._files[0].fileno(), self._files[1].fileno()
 
     async def acquire(self, stack: contextlib.AsyncExitStack, *, urgent: bool) -> None:
