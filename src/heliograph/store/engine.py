@@ -164,10 +164,9 @@ class ProcessWriteLock:
 
     def _fds(self) -> tuple[int, int]:
         if not self._files:
-            # owner-only from the start (store/files.py tightens older ones)
-            self._files = [
-                open(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+") for path in self._paths
-            ]
+            # owner-only from the start (store/files.py tightens older ones); kept open for the lock's life
+            flags = os.O_RDWR | os.O_CREAT | os.O_APPEND
+            self._files = [open(os.open(path, flags, 0o600), "a+") for path in self._paths]  # noqa: SIM115
         return self._files[0].fileno(), self._files[1].fileno()
 
     async def acquire(self, stack: contextlib.AsyncExitStack, *, urgent: bool) -> None:
