@@ -13,6 +13,8 @@ from heliograph.workers.waiting import wait_until_due
 
 logger = logging.getLogger(__name__)
 
+OVERLAP_AFTER_SECONDS = 0.02
+
 
 class Dispatcher:
     def __init__(
@@ -48,6 +50,10 @@ class Dispatcher:
         ctx = self._ctx
         while not self._stopping.is_set():
             ctx.wakeups.dispatcher.clear()
+            if self._round_tasks:
+                # a round that finishes quickly (the simulator) is waited for: overlapping fast rounds only
+                # adds write contention; one still waiting after this long (a slow link) is overlapped
+                await asyncio.wait(self._round_tasks, timeout=OVERLAP_AFTER_SECONDS)
             await self._rounds.acquire()
             try:
                 round_ = await dispatch.claim(ctx)
