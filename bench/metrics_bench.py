@@ -1,6 +1,6 @@
 """Heliograph metrics benchmark: the two metrics endpoints at one million messages, with a correctness check.
 
-    /work/venv/bin/python bench/metrics_bench.py [--messages 1000000] [--profiles 20] [--requests 50]
+    python bench/metrics_bench.py [--messages 1000000] [--profiles 20] [--requests 50]
                       [--database-url postgresql://postgres@127.0.0.1:5432/heliograph_metrics_bench]
 
 Phases:

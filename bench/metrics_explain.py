@@ -1,6 +1,6 @@
 """The metrics rollup queries on SQLite, as the server issues them and rewritten, on a copy of a kept database.
 
-    /work/venv/bin/python bench/metrics_explain.py --data-dir DIR [--repeats 15]
+    python bench/metrics_explain.py --data-dir DIR [--repeats 15]
 
 DIR is a sandbox data dir left by `bench/metrics_bench.py --keep --data-dir DIR`. Its database is copied
 (SQLite backup API) to a scratch file next to it, which is deleted afterwards; the original is not touched.

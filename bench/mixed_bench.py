@@ -1,6 +1,6 @@
 """Heliograph mixed-workload benchmark: the send benchmark's phases with a mix of message kinds.
 
-    /work/venv/bin/python bench/mixed_bench.py [--mix sms=50,ucs2=15,mms=10,pool=15,scheduled=10]
+    python bench/mixed_bench.py [--mix sms=50,ucs2=15,mms=10,pool=15,scheduled=10]
                                                [--duration 20] [--connections 64] [--quick] [--wait-scheduled]
 
 Same phases, processes, bounds and figures as bench/send_bench.py (whose pieces it reuses), but every

@@ -1,6 +1,6 @@
 """Heliograph send benchmark: ceiling, closed-loop peak, open-loop latency, in one run.
 
-    /work/venv/bin/python bench/send_bench.py [--duration 20] [--connections 64] [--quick] [--profile]
+    python bench/send_bench.py [--duration 20] [--connections 64] [--quick] [--profile]
         [--database postgresql://postgres@127.0.0.1:5432/bench] [--processes N] [--sustained]
 
 With --database the server runs in gateway mode on that PostgreSQL database (its schema is WIPED first):
@@ -709,7 +709,7 @@ def start_profiler(hg: Heliograph, args: argparse.Namespace, name: str) -> dict 
     py_spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
     if not Path(py_spy).exists():
         print(
-            "warning: --profile needs py-spy (/work/venv/bin/pip install py-spy); continuing without",
+            "warning: --profile needs py-spy (pip install py-spy); continuing without",
             file=sys.stderr,
         )
         return None
