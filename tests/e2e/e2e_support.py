@@ -7,7 +7,10 @@ official SDK (`client.webhooks.unwrap`) and the public key `heliograph info --js
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -168,12 +171,23 @@ class ByEvent:
         return self._rule(path, index)
 
 
+def admin_cli(data_dir, env: dict[str, str], *args: str) -> str:  # noqa: ANN001
+    """Run a `heliograph` administration command with exactly `env` as its HELIOGRAPH_* settings."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "heliograph", *args, "--data-dir", str(data_dir)],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:  # noqa: ANN001
     """A gateway server on an emptied PostgreSQL database: one account, every message routed to the simulator."""
     import asyncio
-    import os
-    import subprocess
-    import sys
 
     import asyncpg
 
@@ -184,18 +198,9 @@ def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = N
 
     asyncio.run(reset())
     env = {"HELIOGRAPH_MODE": "gateway", "HELIOGRAPH_DATABASE_URL": database_url, **(env or {})}
-    base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
 
     def admin(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
-            env={**base, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return admin_cli(tmp_path, env, *args)
 
     account = json.loads(admin("accounts", "create", "Acme"))
     admin("routes", "add", "everything", "--connector", "simulator")

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 import telnyx
+from e2e_support import admin_cli
 from support import Server, WebhookReceiver, eventually
 
 pytestmark = pytest.mark.e2e
@@ -30,27 +28,14 @@ def _gateway_env(data_dir, allowed: str) -> dict[str, str]:  # noqa: ANN001
     }
 
 
-def _admin(data_dir, env: dict[str, str], *args: str) -> str:  # noqa: ANN001
-    base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "heliograph", *args, "--data-dir", str(data_dir)],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_a_gateway_refuses_local_webhook_urls_and_signs_with_a_sealed_seed(tmp_path) -> None:
     data_dir = tmp_path / "gw"
     data_dir.mkdir()
     with WebhookReceiver() as receiver:
         port = receiver.server.server_address[1]
         env = _gateway_env(data_dir, "hooks.test")  # the receiver's address is not listed yet
-        account = json.loads(_admin(data_dir, env, "accounts", "create", "Acme"))
-        _admin(data_dir, env, "routes", "add", "everything", "--connector", "simulator")
+        account = json.loads(admin_cli(data_dir, env, "accounts", "create", "Acme"))
+        admin_cli(data_dir, env, "routes", "add", "everything", "--connector", "simulator")
         server = Server(data_dir, env=env, api_key=account["api_key"], sandbox=False).start()
         try:
             profile = account["messaging_profile_id"]
