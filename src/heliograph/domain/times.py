@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta, timezone
 
 _INPUT = re.compile(
@@ -15,8 +16,15 @@ def iso(us: int | None) -> str | None:
     """Render as `YYYY-MM-DDThh:mm:ss.sssZ`, or None."""
     if us is None:
         return None
-    dt = datetime.fromtimestamp(us // 1_000_000, UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{(us % 1_000_000) // 1000:03d}Z"
+    seconds, micros = divmod(us, 1_000_000)
+    return f"{_iso_seconds(seconds)}.{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    """Every message renders several times of the same few seconds: formatting a datetime is the costly
+    part (a few µs), so the whole-second prefix is cached."""
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}"
 
 
 def parse_iso(text: str) -> int:
