@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from heliograph.domain.errors import MessagingRejected, NotFound
+from heliograph.domain.filters import OptOutFilter
 from heliograph.services import compliance, dispatch, inbound, sending
 from heliograph.store import outbox
 
@@ -63,7 +64,7 @@ async def test_without_a_config_default_keywords_change_block_rules_but_send_not
     await _receive(world, "UNSUBSCRIBE")
     await dispatch.dispatch_once(world.ctx, world.links)
     assert world.carrier.submitted == []
-    rules, total = await compliance.list_opt_outs(world.ctx, world.caller.organization_id, [], 0, 10)
+    rules, total = await compliance.list_opt_outs(world.ctx, world.caller.organization_id, OptOutFilter(), 0, 10)
     assert total == 1 and rules[0]["keyword"] == "UNSUBSCRIBE" and rules[0]["from_number"] == world.long_code
 
 

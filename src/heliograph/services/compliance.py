@@ -6,6 +6,7 @@ from typing import Any
 
 from heliograph.domain import keywords
 from heliograph.domain.errors import MessagingRejected, NotFound, ValidationFailed
+from heliograph.domain.filters import AutoRespConfigFilter, OptOutFilter
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import iso, later
 from heliograph.services.context import Context
@@ -47,9 +48,11 @@ def opt_out_view(row: Row, *, redact: bool = False) -> Row:
     }
 
 
-async def list_opt_outs(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
+async def list_opt_outs(
+    ctx: Context, org_id: str, wanted: OptOutFilter, offset: int, limit: int
+) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
-        return await store.list_opt_outs(conn, org_id, filters, offset, limit)
+        return await store.list_opt_outs(conn, org_id, wanted, offset, limit)
 
 
 # --- auto-response configs --------------------------------------------------------------------------
@@ -133,10 +136,10 @@ async def get_config(ctx: Context, org_id: str, profile_id: str, config_id: str)
     return row
 
 
-async def list_configs(ctx: Context, org_id: str, profile_id: str, filters: list) -> list[Row]:
+async def list_configs(ctx: Context, org_id: str, profile_id: str, wanted: AutoRespConfigFilter) -> list[Row]:
     async with ctx.db.read() as conn:
         await _profile(conn, org_id, profile_id)
-        return await store.configs_of_profile(conn, profile_id, filters)
+        return await store.configs_of_profile(conn, profile_id, wanted)
 
 
 async def replace_config(ctx: Context, org_id: str, profile_id: str, config_id: str, values: Row) -> Row:

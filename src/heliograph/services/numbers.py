@@ -6,6 +6,7 @@ from typing import Any
 
 from heliograph.domain import phone
 from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.filters import NumberOrderFilter
 from heliograph.domain.ids import new_phone_number_id, new_uuid
 from heliograph.domain.times import later
 from heliograph.services.context import Context
@@ -180,9 +181,11 @@ async def get_order(ctx: Context, org_id: str, order_id: str) -> Row:
     return row
 
 
-async def list_orders(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
+async def list_orders(
+    ctx: Context, org_id: str, wanted: NumberOrderFilter, offset: int, limit: int
+) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
-        return await store.list_orders(conn, org_id, filters=filters, offset=offset, limit=limit)
+        return await store.list_orders(conn, org_id, wanted, offset=offset, limit=limit)
 
 
 async def update_order(ctx: Context, org_id: str, order_id: str, values: Row) -> Row:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from heliograph.domain.errors import NotFound
+from heliograph.domain.filters import WebhookDeliveryFilter
 from heliograph.domain.times import iso
 from heliograph.services.context import Context
 from heliograph.store import outbox
@@ -67,9 +68,11 @@ def view(event: Row, attempts: list[Row]) -> Row:
     }
 
 
-async def list_deliveries(ctx: Context, org_id: str, filters: list, offset: int, limit: int) -> tuple[list[Row], int]:
+async def list_deliveries(
+    ctx: Context, org_id: str, wanted: WebhookDeliveryFilter, offset: int, limit: int
+) -> tuple[list[Row], int]:
     async with ctx.db.read() as conn:
-        events, total = await outbox.list_delivered_events(conn, org_id, filters, offset, limit)
+        events, total = await outbox.list_delivered_events(conn, org_id, wanted, offset, limit)
         attempts = await outbox.attempts_of(conn, [e["id"] for e in events])
     return [view(e, attempts[e["id"]]) for e in events], total
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.filters import NumberOrderFilter
 from heliograph.store import driver
 from heliograph.store.tables import (
     alphanumeric_sender_ids,
@@ -329,10 +330,28 @@ async def get_order(conn: AsyncConnection, org_id: str, order_id: str) -> Row | 
     return _one(await conn.execute(query))
 
 
+def _order_clauses(wanted: NumberOrderFilter) -> list:
+    c = number_orders.c
+    clauses = []
+    if wanted.status is not None:
+        clauses.append(c.status == wanted.status)
+    if wanted.customer_reference is not None:
+        clauses.append(c.customer_reference == wanted.customer_reference)
+    if wanted.created_after is not None:
+        clauses.append(c.created_at > wanted.created_after)
+    if wanted.created_before is not None:
+        clauses.append(c.created_at < wanted.created_before)
+    if wanted.phone_numbers_count is not None:
+        # filtered in SQL, so the page and its meta count only matching orders
+        # (json_array_length exists in SQLite and PostgreSQL alike)
+        clauses.append(func.json_array_length(c.phone_numbers) == wanted.phone_numbers_count)
+    return clauses
+
+
 async def list_orders(
-    conn: AsyncConnection, org_id: str, *, filters: list, offset: int, limit: int
+    conn: AsyncConnection, org_id: str, wanted: NumberOrderFilter, *, offset: int, limit: int
 ) -> tuple[list[Row], int]:
-    where = [number_orders.c.organization_id == org_id, *filters]
+    where = [number_orders.c.organization_id == org_id, *_order_clauses(wanted)]
     total = (await conn.execute(select(func.count()).select_from(number_orders).where(*where))).scalar_one()
     query = (
         select(number_orders)

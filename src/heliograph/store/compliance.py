@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.filters import AutoRespConfigFilter, OptOutFilter
+from heliograph.store.filters import time_range
 from heliograph.store.tables import autoresp_configs, opt_outs, short_links
 
 Row = dict[str, Any]
@@ -43,10 +45,20 @@ async def remove_opt_out(conn: AsyncConnection, profile_id: str, recipient: str)
     )
 
 
+def _opt_out_clauses(wanted: OptOutFilter) -> list:
+    c = opt_outs.c
+    clauses = []
+    if wanted.messaging_profile_id is not None:
+        clauses.append(c.messaging_profile_id == wanted.messaging_profile_id)
+    if wanted.from_number is not None:
+        clauses.append(c.from_number == wanted.from_number)
+    return clauses + time_range(c.created_at, wanted.created_at)
+
+
 async def list_opt_outs(
-    conn: AsyncConnection, org_id: str, filters: list, offset: int, limit: int
+    conn: AsyncConnection, org_id: str, wanted: OptOutFilter, offset: int, limit: int
 ) -> tuple[list[Row], int]:
-    where = [opt_outs.c.organization_id == org_id, *filters]
+    where = [opt_outs.c.organization_id == org_id, *_opt_out_clauses(wanted)]
     total = (await conn.execute(select(func.count()).select_from(opt_outs).where(*where))).scalar_one()
     query = (
         select(opt_outs)
@@ -58,8 +70,17 @@ async def list_opt_outs(
     return [dict(r) for r in (await conn.execute(query)).mappings()], total
 
 
-async def configs_of_profile(conn: AsyncConnection, profile_id: str, filters: list | None = None) -> list[Row]:
-    query = select(autoresp_configs).where(autoresp_configs.c.messaging_profile_id == profile_id, *(filters or []))
+def _config_clauses(wanted: AutoRespConfigFilter) -> list:
+    c = autoresp_configs.c
+    clauses = [c.country_code == wanted.country_code] if wanted.country_code is not None else []
+    return clauses + time_range(c.created_at, wanted.created_at) + time_range(c.updated_at, wanted.updated_at)
+
+
+async def configs_of_profile(
+    conn: AsyncConnection, profile_id: str, wanted: AutoRespConfigFilter | None = None
+) -> list[Row]:
+    clauses = _config_clauses(wanted) if wanted is not None else []
+    query = select(autoresp_configs).where(autoresp_configs.c.messaging_profile_id == profile_id, *clauses)
     query = query.order_by(autoresp_configs.c.created_at, autoresp_configs.c.id)
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.filters import WebhookDeliveryFilter
+from heliograph.store.filters import time_range
 from heliograph.store.tables import webhook_attempts, webhook_events
 
 Row = dict[str, Any]
@@ -44,13 +46,36 @@ async def events_for_message(conn: AsyncConnection, message_id: str) -> list[Row
     return [dict(r) for r in (await conn.execute(query.order_by(webhook_events.c.occurred_at))).mappings()]
 
 
+def _delivery_clauses(wanted: WebhookDeliveryFilter) -> list:
+    e = webhook_events.c
+    clauses = []
+    if wanted.delivered is not None:
+        clauses.append(e.status == "delivered" if wanted.delivered else e.status != "delivered")
+    if wanted.event_types is not None:
+        clauses.append(e.event_type.in_(list(wanted.event_types)))
+    if wanted.webhook_contains is not None:
+        clauses.append(e.data_json.contains(wanted.webhook_contains, autoescape=True))
+    if wanted.attempts_contains is not None:
+        needle = wanted.attempts_contains
+        a = webhook_attempts.c
+        clauses.append(
+            exists(
+                select(a.id).where(
+                    a.event_id == e.id,
+                    or_(a.url.contains(needle, autoescape=True), a.response_body.contains(needle, autoescape=True)),
+                )
+            )
+        )
+    return clauses + time_range(e.first_attempt_at, wanted.started_at) + time_range(e.finished_at, wanted.finished_at)
+
+
 async def list_delivered_events(
-    conn: AsyncConnection, org_id: str, filters: list, offset: int, limit: int
+    conn: AsyncConnection, org_id: str, wanted: WebhookDeliveryFilter, offset: int, limit: int
 ) -> tuple[list[Row], int]:
     """Events with at least one attempt, oldest first (new rows land on the last page)."""
     from sqlalchemy import func
 
-    where = [webhook_events.c.organization_id == org_id, webhook_events.c.attempts > 0, *filters]
+    where = [webhook_events.c.organization_id == org_id, webhook_events.c.attempts > 0, *_delivery_clauses(wanted)]
     total = (await conn.execute(select(func.count()).select_from(webhook_events).where(*where))).scalar_one()
     query = (
         select(webhook_events)

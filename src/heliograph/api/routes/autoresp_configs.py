@@ -12,10 +12,10 @@ from heliograph.api.auth import caller_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
 from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.filters import AutoRespConfigFilter, TimeRange
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import compliance
-from heliograph.store.tables import autoresp_configs
 
 router = APIRouter()
 
@@ -40,22 +40,23 @@ async def list_configs(profile_id: str, request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     _ids(profile_id)
     q = request.query_params
-    filters = []
-    if q.get("country_code"):
-        filters.append(autoresp_configs.c.country_code == q["country_code"])
+    ranges: dict[str, TimeRange] = {}
     for column in ("created_at", "updated_at"):
+        bounds: dict[str, int | None] = {"gte": None, "lte": None}
         for op in ("gte", "lte"):
             name = f"{column}[{op}]"
             if q.get(name):
                 try:
-                    when = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
+                    bounds[op] = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
                 except ValueError:
                     raise ValidationFailed(
                         f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
                     ) from None
-                col = autoresp_configs.c[column]
-                filters.append(col >= when if op == "gte" else col <= when)
-    rows = await compliance.list_configs(ctx, caller_of(request).organization_id, profile_id, filters)
+        ranges[column] = TimeRange(**bounds)
+    wanted = AutoRespConfigFilter(
+        country_code=q.get("country_code") or None, created_at=ranges["created_at"], updated_at=ranges["updated_at"]
+    )
+    rows = await compliance.list_configs(ctx, caller_of(request).organization_id, profile_id, wanted)
     meta = {
         "page_number": 1,
         "page_size": max(len(rows), 20),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
-from sqlalchemy import func
 from starlette.responses import Response
 
 from heliograph.api.auth import caller_of
@@ -12,10 +11,10 @@ from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
 from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.filters import NumberOrderFilter
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso
 from heliograph.services import numbers, views
-from heliograph.store.tables import number_orders
 
 router = APIRouter()
 
@@ -78,26 +77,26 @@ async def list_orders(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     page = page_of(request)
     q = request.query_params
-    filters = []
-    if q.get("filter[status]"):
-        filters.append(number_orders.c.status == q["filter[status]"])
-    if q.get("filter[customer_reference]"):
-        filters.append(number_orders.c.customer_reference == q["filter[customer_reference]"])
+    bounds: dict[str, int | None] = {"gt": None, "lt": None}
     for op, name in (("gt", "filter[created_at][gt]"), ("lt", "filter[created_at][lt]")):
         if q.get(name):
             try:
-                when = parse_iso(q[name])
+                bounds[op] = parse_iso(q[name])
             except ValueError:
                 raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
-            filters.append(number_orders.c.created_at > when if op == "gt" else number_orders.c.created_at < when)
+    count = None
     if q.get("filter[phone_numbers_count]"):
         name = "filter[phone_numbers_count]"
         try:
-            wanted = int(q[name])
+            count = int(q[name])
         except ValueError:
             raise ValidationFailed(f"{name} must be an integer.", code="10031", parameter=name) from None
-        # filtered in SQL, so the page and its meta count only matching orders
-        # (json_array_length exists in SQLite and PostgreSQL alike)
-        filters.append(func.json_array_length(number_orders.c.phone_numbers) == wanted)
-    rows, total = await numbers.list_orders(ctx, caller_of(request).organization_id, filters, page.offset, page.size)
+    wanted = NumberOrderFilter(
+        status=q.get("filter[status]") or None,
+        customer_reference=q.get("filter[customer_reference]") or None,
+        created_after=bounds["gt"],
+        created_before=bounds["lt"],
+        phone_numbers_count=count,
+    )
+    rows, total = await numbers.list_orders(ctx, caller_of(request).organization_id, wanted, page.offset, page.size)
     return json_response(page.body([views.number_order(r, full=False) for r in rows], total))

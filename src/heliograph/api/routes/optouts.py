@@ -9,9 +9,9 @@ from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.filters import OptOutFilter, TimeRange
 from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import compliance
-from heliograph.store.tables import opt_outs
 
 router = APIRouter()
 
@@ -21,21 +21,21 @@ async def list_optouts(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     page = page_of(request)
     q = request.query_params
-    filters = []
-    if q.get("filter[messaging_profile_id]"):
-        filters.append(opt_outs.c.messaging_profile_id == q["filter[messaging_profile_id]"])
-    if q.get("filter[from]"):
-        filters.append(opt_outs.c.from_number == q["filter[from]"])
+    bounds: dict[str, int | None] = {"gte": None, "lte": None}
     for name, op in (("created_at[gte]", "gte"), ("created_at[lte]", "lte")):
         if q.get(name):
             try:
-                when = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
+                bounds[op] = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
             except ValueError:
                 raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
-            filters.append(opt_outs.c.created_at >= when if op == "gte" else opt_outs.c.created_at <= when)
+    wanted = OptOutFilter(
+        messaging_profile_id=q.get("filter[messaging_profile_id]") or None,
+        from_number=q.get("filter[from]") or None,
+        created_at=TimeRange(**bounds),
+    )
     redact = q.get("redaction_enabled", "false").lower() == "true"
     rows, total = await compliance.list_opt_outs(
-        ctx, caller_of(request).organization_id, filters, page.offset, page.size
+        ctx, caller_of(request).organization_id, wanted, page.offset, page.size
     )
     return json_response(page.body([compliance.opt_out_view(r, redact=redact) for r in rows], total))
 

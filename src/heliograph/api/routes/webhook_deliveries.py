@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import exists, or_, select
 from starlette.responses import Response
 
 from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.filters import TimeRange, WebhookDeliveryFilter
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import webhook_deliveries
-from heliograph.store.tables import webhook_attempts, webhook_events
 
 router = APIRouter()
 
@@ -28,44 +27,28 @@ def _time(q, name: str) -> int | None:  # noqa: ANN001
         raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
 
 
-def _filters(request: Request) -> list:
+def _filter(request: Request) -> WebhookDeliveryFilter:
     q = request.query_params
-    e = webhook_events.c
-    filters = []
     status = q.get("filter[status][eq]")
-    if status is not None:
-        if status not in ("delivered", "failed"):
-            raise ValidationFailed(
-                "filter[status][eq] must be delivered or failed.",
-                code="10031",
-                parameter="filter[status][eq]",
-            )
-        filters.append(e.status == "delivered" if status == "delivered" else e.status != "delivered")
-    if q.get("filter[event_type]"):
-        filters.append(e.event_type.in_([t.strip() for t in q["filter[event_type]"].split(",") if t.strip()]))
-    if q.get("filter[webhook][contains]"):
-        filters.append(e.data_json.contains(q["filter[webhook][contains]"], autoescape=True))
-    if q.get("filter[attempts][contains]"):
-        needle = q["filter[attempts][contains]"]
-        a = webhook_attempts.c
-        filters.append(
-            exists(
-                select(a.id).where(
-                    a.event_id == e.id,
-                    or_(
-                        a.url.contains(needle, autoescape=True),
-                        a.response_body.contains(needle, autoescape=True),
-                    ),
-                )
-            )
+    if status is not None and status not in ("delivered", "failed"):
+        raise ValidationFailed(
+            "filter[status][eq] must be delivered or failed.",
+            code="10031",
+            parameter="filter[status][eq]",
         )
-    for column, name in ((e.first_attempt_at, "started_at"), (e.finished_at, "finished_at")):
-        gte, lte = _time(q, f"filter[{name}][gte]"), _time(q, f"filter[{name}][lte]")
-        if gte is not None:
-            filters.append(column >= gte)
-        if lte is not None:
-            filters.append(column <= lte)
-    return filters
+    types = q.get("filter[event_type]")
+    ranges = {
+        name: TimeRange(gte=_time(q, f"filter[{name}][gte]"), lte=_time(q, f"filter[{name}][lte]"))
+        for name in ("started_at", "finished_at")
+    }
+    return WebhookDeliveryFilter(
+        delivered=None if status is None else status == "delivered",
+        event_types=tuple(t.strip() for t in types.split(",") if t.strip()) if types else None,
+        webhook_contains=q.get("filter[webhook][contains]") or None,
+        attempts_contains=q.get("filter[attempts][contains]") or None,
+        started_at=ranges["started_at"],
+        finished_at=ranges["finished_at"],
+    )
 
 
 @router.get("/webhook_deliveries", summary="List webhook deliveries")
@@ -73,7 +56,7 @@ async def list_deliveries(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     page = page_of(request)
     data, total = await webhook_deliveries.list_deliveries(
-        ctx, caller_of(request).organization_id, _filters(request), page.offset, page.size
+        ctx, caller_of(request).organization_id, _filter(request), page.offset, page.size
     )
     return json_response(page.body(data, total))
 
