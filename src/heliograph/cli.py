@@ -192,7 +192,7 @@ def _uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
         port=settings.port,
         loop="none",
         http=protocol_class(limits),  # httptools, with bounded heads and timeouts for slow clients
-        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_keep_alive=settings.keep_alive_seconds,  # type: ignore[arg-type]  # a float works: an asyncio timer
         lifespan="on",
         log_level="warning",
         access_log=False,

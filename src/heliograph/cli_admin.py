@@ -32,7 +32,7 @@ def register(app: typer.Typer, accounts_app: typer.Typer) -> None:
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    return Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    return Settings() if data_dir is None else Settings(data_dir=data_dir)
 
 
 async def _open(settings: Settings):  # noqa: ANN202

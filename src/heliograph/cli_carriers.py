@@ -41,7 +41,7 @@ def _admin(data_dir: Path | None, action: Callable[[Any], Awaitable[Any]]) -> An
     from heliograph.services.connectors import AdminError, ensure_defaults
     from heliograph.store.migrate import upgrade
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     logs.configure("warning", settings.log_format)
 
     async def main() -> Any:
@@ -97,7 +97,7 @@ def add_smpp(
     """An SMPP 3.4 link (ESME, bind_transceiver) to an SMSC."""
     from heliograph.services import connectors
 
-    config = {
+    config: dict[str, Any] = {
         "host": host,
         "port": port,
         "system_id": system_id,
@@ -157,7 +157,7 @@ def add_telnyx(
     if webhook_url:
         config["webhook_url"] = webhook_url
     row = _admin(data_dir, lambda ctx: connectors.add_connector(ctx, "telnyx", name, config))
-    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     _print_added(row, settings.public_url or None)
 
 

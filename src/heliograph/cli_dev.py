@@ -145,6 +145,7 @@ class Sse:
 
 def _sse_events(lines: Iterator[str]) -> Iterator[Sse]:
     """Server-Sent Events from a line iterator (the subset the server sends: id, event, data, comments)."""
+    data: list[str]
     event, data, last_id = "message", [], None
     for line in lines:
         if not line:

@@ -68,7 +68,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_timers()
         super().connection_lost(exc)
 
-    def eof_received(self) -> bool | None:
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows True (half-open)
         if self._lingering:
             self.transport.close()
         return None

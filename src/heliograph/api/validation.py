@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -188,7 +188,7 @@ def validate_with_hints(request: Request, model: type[M], body: dict[str, Any]) 
         raise
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     field = ".".join(str(p) for p in error["loc"])
     if error["type"] == "missing":
         return f"The '{field}' parameter is required."

@@ -70,7 +70,7 @@ class DeliveryReport:
     handset_copy: HandsetCopy | None = field(default=None)
 
 
-ReportSink = Callable[[list[DeliveryReport]], Awaitable[None]]
+ReportSink = Callable[[list[DeliveryReport]], Awaitable[object]]  # what it returns is not used
 
 
 @dataclass(frozen=True, slots=True)

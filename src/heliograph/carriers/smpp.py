@@ -632,7 +632,7 @@ class SmppConnector:
             assert self._sinks is not None
             sink = self._sinks.receipts if kind == "receipts" else self._sinks.inbound
             try:
-                await sink([d.item for d in batch])  # type: ignore[arg-type, misc]
+                await sink([d.item for d in batch])  # type: ignore[misc]
                 status = wire.ESME_ROK
             except asyncio.CancelledError:
                 raise

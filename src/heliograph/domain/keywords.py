@@ -55,8 +55,8 @@ def match(text: str, configs: Iterable[Config], sender_country: str, *, short_co
     for op, words in DEFAULT_KEYWORDS.items():
         if word in words or (op == "info" and short_code and word in SHORT_CODE_INFO):
             # a config for the same operation supplies the reply even when matched by a default word
-            config = next((c for c in ranked if c.op == op and c.country_code in (sender_country, "*")), None)
-            return Match(op, word, config)
+            reply = next((c for c in ranked if c.op == op and c.country_code in (sender_country, "*")), None)
+            return Match(op, word, reply)
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 UNHEALTHY_SUCCESS_BELOW = 0.25
 UNHEALTHY_SPAM_ABOVE = 0.75
@@ -37,7 +38,7 @@ def area_code(e164: str) -> str | None:
 
 def choose(
     numbers: Sequence[PoolNumber],
-    settings: dict,
+    settings: dict[str, Any],
     recipient: str,
     sticky: str | None,
     rng: random.Random,

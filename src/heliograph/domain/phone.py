@@ -52,7 +52,7 @@ def lookup(e164: str) -> NumberInfo:
     except phonenumbers.NumberParseException:
         return NumberInfo(e164, "", "", "", False, possible=False)
     region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
-        parsed.country_code
+        parsed.country_code or 0  # always set once parsed; 0 is no country ("ZZ"), as None would be
     )
     if region in (None, "ZZ", "001"):
         region = ""

@@ -34,7 +34,7 @@ class Route:
 
 def choose(routes: Iterable[Route], to_number: str, profile_id: str | None, message_type: str) -> Route | None:
     """The route a message takes, or None when nothing matches (the message is not routable: 40001)."""
-    best: tuple[tuple, Route] | None = None
+    best: tuple[tuple[int, int, int, tuple[int, ...]], Route] | None = None
     for route in routes:
         if route.messaging_profile_id is not None and route.messaging_profile_id != profile_id:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import overload
 
 _INPUT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
@@ -12,6 +13,10 @@ _INPUT = re.compile(
 )
 
 
+@overload
+def iso(us: int) -> str: ...
+@overload
+def iso(us: int | None) -> str | None: ...
 def iso(us: int | None) -> str | None:
     """Render as `YYYY-MM-DDThh:mm:ss.sssZ`, or None."""
     if us is None:

@@ -235,6 +235,7 @@ async def set_simulator_controls(ctx: Context, **changes: Any) -> Row:
     await ensure_defaults(ctx)
     async with ctx.db.transaction() as conn:
         row = await store.get_connector(conn, SIMULATOR)
+        assert row is not None  # ensure_defaults() created it
         config = {**(row["config"] or {}), **changes}
         if "handsets_off" in config:
             config["handsets_off"] = sorted(set(config["handsets_off"]))

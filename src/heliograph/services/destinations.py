@@ -92,7 +92,7 @@ class _HostsFile:
         except OSError:
             return frozenset()
         if mtime != self._mtime:
-            names = set()
+            names: set[str] = set()
             try:
                 with open(self.path, encoding="utf-8", errors="replace") as handle:
                     for line in handle:
@@ -164,7 +164,7 @@ class DestinationGuard:
         """Resolve once and check every address: [(family, address)] to connect to, or DestinationRefused."""
         ip = parse_ip(host)
         if ip is not None:
-            infos = [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, str(ip))]
+            infos: list[tuple[int, str]] = [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, str(ip))]
         else:
             try:
                 found = await asyncio.get_running_loop().getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)

@@ -132,7 +132,7 @@ class Feed:
         while self._waiters > 0 and not self.closed:
             try:
                 async with self._ctx.db.read() as conn:
-                    head = await store.global_head(conn)
+                    head: tuple[Any, ...] | None = await store.global_head(conn)
             except Exception:  # noqa: BLE001 - a failed probe is retried at the next tick
                 logger.exception("event feed head query failed", extra={"action": "event_feed_poll"})
                 head = self._head

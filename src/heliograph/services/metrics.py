@@ -9,6 +9,7 @@ Detailed time buckets are aligned to UTC (5 min, 15 min, 1 h, 6 h, 1 day).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -94,7 +95,7 @@ def inbound_increment(row: Row) -> Row | None:
     }
 
 
-async def record(conn, pairs: list[tuple[Row, Row]], inbound_rows: list[Row] = ()) -> None:  # noqa: ANN001
+async def record(conn, pairs: list[tuple[Row, Row]], inbound_rows: Sequence[Row] = ()) -> None:  # noqa: ANN001
     """Write the rollup changes of these transitions on the caller's transaction."""
     incs, errs = [], []
     for before, after in pairs:
@@ -116,7 +117,7 @@ def _overview(profile_id: str, numbers: int, sums: Row | None, errors: dict[str,
     attempted, failed = int(sums["attempted"] or 0), int(sums["failed"] or 0)
     sent, delivered = int(sums["sent"] or 0), int(sums["delivered"] or 0)
     error_ratio = _ratio(failed, attempted)
-    overview = {
+    overview: dict[str, Any] = {
         "record_type": "messaging_profile_metrics",
         "messaging_profile_id": profile_id,
         "phone_numbers": numbers,

@@ -71,29 +71,25 @@ async def phone_number(conn, caller: Caller, e164: str, to: str = "") -> Sender:
     return _number_sender(await store.sender_with_profile(conn, caller.organization_id, e164, to), e164, to)
 
 
-def number_sender_now(ctx: Context, caller: Caller, kind: str, body: Row) -> Sender | None:
-    """The common send — `from` an E.164 number, no messaging_profile_id — resolved with one query on
-    SQLite's driver connection (store/driver.py). None where that does not apply (PostgreSQL, other
-    senders, a profile argument): resolve() answers those."""
-    value = body.get("from")
+def number_sender_now(ctx: Context, caller: Caller, kind: str, value: str | None, to: str) -> Sender | None:
+    """The common send — `from` (`value`) an E.164 number, no messaging_profile_id — resolved with one
+    query on SQLite's driver connection (store/driver.py). None where that does not apply (PostgreSQL,
+    other senders, a profile argument): resolve() answers those."""
     if kind not in ("send", "long_code", "schedule") or not isinstance(value, str):
         return None
     connection = ctx.db.driver_reader()
     if connection is None or not phone.is_e164(value):
         return None
-    to = body["to"]
     return _number_sender(store.sender_with_profile_now(connection, caller.organization_id, value, to), value, to)
 
 
-async def number_sender_pg(ctx: Context, caller: Caller, kind: str, body: Row) -> Sender | None:
+async def number_sender_pg(ctx: Context, caller: Caller, kind: str, value: str | None, to: str) -> Sender | None:
     """number_sender_now on PostgreSQL: the same one query, on asyncpg's own pool (one round trip)."""
-    value = body.get("from")
     if kind not in ("send", "long_code", "schedule") or not isinstance(value, str) or not phone.is_e164(value):
         return None
     pool = await ctx.db.pg_reader()
     if pool is None:
         return None
-    to = body["to"]
     return _number_sender(await store.sender_with_profile_pg(pool, caller.organization_id, value, to), value, to)
 
 
@@ -200,13 +196,22 @@ def success_ratio(health: Row | None) -> float:
     return health["delivered"] / health["finished"]
 
 
-async def resolve(ctx: Context, conn, caller: Caller, kind: str, body: Row, profile_arg: Row | None) -> Sender:  # noqa: ANN001
-    """Resolve the sender for endpoint `kind`; raises 40305 and friends."""
-    sender_value = body.get("from")
-    to = body["to"]
+async def resolve(
+    ctx: Context,
+    conn,
+    caller: Caller,
+    kind: str,
+    sender_value: str | None,
+    to: str,
+    profile_arg: Row | None,
+) -> Sender:
+    """Resolve the sender (`from`: `sender_value`) for endpoint `kind`; raises 40305 and friends.
+    The number pool and alphanumeric endpoints require `messaging_profile_id` (and the latter `from`)."""
     if kind == "number_pool":
-        return await pool(ctx, conn, profile_arg, to)  # type: ignore[arg-type]
+        assert profile_arg is not None
+        return await pool(ctx, conn, profile_arg, to)
     if kind == "alphanumeric":
+        assert sender_value is not None
         return await alphanumeric(conn, caller, sender_value, profile_arg, to)
     if not sender_value:
         if kind in ("send", "schedule") and profile_arg is not None:

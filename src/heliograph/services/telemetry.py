@@ -152,7 +152,7 @@ def record_webhook_outcomes(outcomes: Iterable[Row]) -> None:
         return
     counts: dict[str, int] = {}
     for outcome in outcomes:
-        name = {"pending": "retry"}.get(outcome["status"], outcome["status"])
+        name = "retry" if outcome["status"] == "pending" else outcome["status"]
         counts[name] = counts.get(name, 0) + 1
     for name, n in counts.items():
         m.webhook_attempts.labels(name).inc(n)

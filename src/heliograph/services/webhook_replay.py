@@ -62,6 +62,8 @@ async def record_forward(ctx: Context, organization_id: str, event_id: str, forw
     if forward.http_status is not None and not 100 <= forward.http_status <= 599:
         raise ValidationFailed("http_status must be an HTTP status code.", code="10033", pointer="/http_status")
     delivered = forward.http_status is not None and 200 <= forward.http_status < 300
+    code: int | None
+    detail: str | None
     if forward.http_status is None:
         code, detail = 75002, f"listen could not deliver: {forward.error or 'no answer'}"
     else:

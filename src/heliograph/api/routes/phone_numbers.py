@@ -39,9 +39,12 @@ async def list_numbers_page(request: Request, *, hosted: bool | None) -> Respons
             code="10032",
             parameter="filter[type]",
         )
-    number_type = {"long-code": "longcode", "toll-free": "tollfree", "short-code": "shortcode"}.get(
-        number_type, number_type
-    )
+    aliases: dict[str | None, str | None] = {
+        "long-code": "longcode",
+        "toll-free": "tollfree",
+        "short-code": "shortcode",
+    }
+    number_type = aliases.get(number_type, number_type)
     sort = q.get("sort[phone_number]")
     if sort is not None and sort not in ("asc", "desc"):
         raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -114,20 +114,16 @@ class Template(_Model):
         return self
 
 
-def _max_len(limit: int):  # noqa: ANN202
-    return Annotated[StrictStr, Field(max_length=limit)]
-
-
 class InteractiveText(_Model):
-    text: _max_len(1024) | None = None
+    text: Annotated[StrictStr, Field(max_length=1024)] | None = None
 
 
 class InteractiveShortText(_Model):
-    text: _max_len(60) | None = None
+    text: Annotated[StrictStr, Field(max_length=60)] | None = None
 
 
 class InteractiveHeader(_Model):
-    text: _max_len(60) | None = None
+    text: Annotated[StrictStr, Field(max_length=60)] | None = None
     sub_text: StrictStr | None = None
     image: Media | None = None
     video: Media | None = None
@@ -135,8 +131,8 @@ class InteractiveHeader(_Model):
 
 
 class ButtonReply(_Model):
-    id: _max_len(256) | None = None
-    title: _max_len(20) | None = None
+    id: Annotated[StrictStr, Field(max_length=256)] | None = None
+    title: Annotated[StrictStr, Field(max_length=20)] | None = None
 
 
 class Button(_Model):
@@ -145,19 +141,19 @@ class Button(_Model):
 
 
 class SectionRow(_Model):
-    id: _max_len(200) | None = None
-    title: _max_len(24) | None = None
-    description: _max_len(72) | None = None
+    id: Annotated[StrictStr, Field(max_length=200)] | None = None
+    title: Annotated[StrictStr, Field(max_length=24)] | None = None
+    description: Annotated[StrictStr, Field(max_length=72)] | None = None
 
 
 class Section(_Model):
-    title: _max_len(24) | None = None
+    title: Annotated[StrictStr, Field(max_length=24)] | None = None
     rows: list[SectionRow] | None = None
     product_items: list[dict] | None = None
 
 
 class CardBody(_Model):
-    text: _max_len(160) | None = None
+    text: Annotated[StrictStr, Field(max_length=160)] | None = None
 
 
 class Card(_Model):
@@ -169,7 +165,7 @@ class Card(_Model):
 
 
 class ActionParameters(_Model):
-    display_text: _max_len(20) | None = None
+    display_text: Annotated[StrictStr, Field(max_length=20)] | None = None
     url: StrictStr | None = None
 
 
@@ -197,7 +193,7 @@ class Contact(_Model):
     name: dict | StrictStr | None = None
 
 
-MESSAGE_TYPES = (
+MessageType = Literal[
     "audio",
     "document",
     "image",
@@ -209,26 +205,12 @@ MESSAGE_TYPES = (
     "reaction",
     "contacts",
     "text",
-)
+]
+MESSAGE_TYPES: tuple[MessageType, ...] = get_args(MessageType)
 
 
 class WhatsappMessage(_Model):
-    type: (
-        Literal[
-            "audio",
-            "document",
-            "image",
-            "sticker",
-            "video",
-            "interactive",
-            "location",
-            "template",
-            "reaction",
-            "contacts",
-            "text",
-        ]
-        | None
-    ) = None
+    type: MessageType | None = None
     text: Text | None = None
     image: Media | None = None
     video: Media | None = None
