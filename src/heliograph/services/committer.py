@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, delete
+from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.services import pacing, spend, telemetry
 from heliograph.services.pacing import SlotRequest
 from heliograph.services.spend import SpendCharge
+from heliograph.store import idempotency as idempotency_store
 from heliograph.store.engine import Database
-from heliograph.store.tables import idempotency_keys, messages
+from heliograph.store.idempotency import NewKey
+from heliograph.store.tables import messages
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class WriteIntent:
     """Rows one request wants inserted, all or nothing."""
 
     rows: list[tuple[Table, dict[str, Any]]]
-    idempotency: dict[str, Any] | None = None
+    idempotency: NewKey | None = None  # the send's Idempotency-Key record, committed with its rows
     statements: list[Callable[[AsyncConnection], Awaitable[None]]] = field(default_factory=list)
     charge: SpendCharge | None = None  # the send's cost against its profile's daily spend limit
     slots: SlotRequest | None = None  # queued messages that take their sender's next slots (services/pacing.py)
@@ -139,34 +141,23 @@ class GroupCommitter:
             batch = await _pace(conn, batch)  # sends whose queue outlasts their validity leave the batch
             batch = await _charge(conn, batch)  # sends over their spend limit leave the batch, answered at once
             by_table: dict[Table, list[dict[str, Any]]] = {}
-            keys = []
+            keys: list[NewKey] = []
             for intent in batch:
                 for table, row in intent.rows:
                     by_table.setdefault(table, []).append(row)
                 if intent.idempotency is not None:
                     if intent.answer is not None:  # the stored response carries the slot just given
-                        intent.idempotency["response_body"] = orjson.dumps({"data": intent.answer()}).decode()
+                        intent.idempotency.response_body = orjson.dumps({"data": intent.answer()}).decode()
                     keys.append(intent.idempotency)
-            for key in keys:  # an expired record with the same key must not block the new one
-                t = idempotency_keys
-                await conn.execute(
-                    delete(t).where(
-                        t.c.organization_id == key["organization_id"],
-                        t.c.method == key["method"],
-                        t.c.path == key["path"],
-                        t.c.key == key["key"],
-                        t.c.created_at < key["_expired_before"],
-                    )
-                )
+            if keys:  # an expired record with the same key must not block the new one
+                await idempotency_store.delete_expired(conn, keys)
             for table, rows in by_table.items():
                 await conn.execute(table.insert(), rows)
             for intent in batch:
                 for statement in intent.statements:
                     await statement(conn)
             if keys:
-                await conn.execute(
-                    idempotency_keys.insert(), [{k: v for k, v in key.items() if k[0] != "_"} for key in keys]
-                )
+                await idempotency_store.insert(conn, keys)
 
     def _after_commit(self, committed: list[WriteIntent]) -> None:
         for callback in self.on_commit:

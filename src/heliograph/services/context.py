@@ -7,11 +7,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from heliograph.clock import Clock
 from heliograph.domain.pricing import Tariff
 from heliograph.settings import Settings
 from heliograph.store.engine import Database
+
+if TYPE_CHECKING:  # these services import this module
+    from heliograph.services.committer import GroupCommitter
+    from heliograph.services.event_feed import Feed
+    from heliograph.services.sealing import Sealer
+    from heliograph.services.webhooks import Handoff
 
 
 class ForwardingEvent(asyncio.Event):
@@ -41,10 +48,11 @@ class Context:
     db: Database
     clock: Clock
     wakeups: Wakeups = field(default_factory=Wakeups)
-    committer: object | None = None  # services.committer.GroupCommitter, set by bootstrap
+    committer: GroupCommitter | None = None  # set by bootstrap
     pool_rng: random.Random = field(default_factory=random.Random)
-    feed: object | None = None  # services.event_feed.Feed, made by the first event stream
-    sealer: object | None = None  # services.sealing.Sealer (secrets at rest), set by bootstrap
+    feed: Feed | None = None  # made by the first event stream
+    sealer: Sealer | None = None  # secrets at rest, set by bootstrap
+    handoff: Handoff | None = None  # this process's webhook sender, set by it
 
     @property
     def tariff(self) -> Tariff:

@@ -145,13 +145,13 @@ class Feed:
 def feed_of(ctx: Context) -> Feed:
     if ctx.feed is None:
         ctx.feed = Feed(ctx)
-    return ctx.feed  # type: ignore[return-value]
+    return ctx.feed
 
 
 def close(ctx: Context) -> None:
     """End every stream of this process (the server is stopping), so shutdown does not wait on them."""
     if ctx.feed is not None:
-        ctx.feed.close()  # type: ignore[attr-defined]
+        ctx.feed.close()
 
 
 def _profile_of(data: Row) -> str | None:

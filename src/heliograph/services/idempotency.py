@@ -14,10 +14,27 @@ from dataclasses import dataclass
 
 from heliograph.domain.errors import ValidationFailed
 from heliograph.services.context import Context
-from heliograph.services.sending import IdempotencyRecord
 from heliograph.store import idempotency as store
 
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9_:-]{1,255}$")
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A send's Idempotency-Key: what identifies it, the hash of its request, and the expiry horizon."""
+
+    organization_id: str
+    method: str
+    path: str
+    key: str
+    request_hash: str
+    expired_before: int  # records created before this instant have expired
+
+    def new_key(self, now: int) -> store.NewKey:
+        """The row committed with the send's message (its response rendered by the committer)."""
+        return store.NewKey(
+            self.organization_id, self.method, self.path, self.key, self.request_hash, now, self.expired_before
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
-from heliograph.services import metrics, pacing, senders, sending, views, webhooks
+from heliograph.services import metrics, pacing, send_policy, senders, sending, views, webhooks
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
@@ -185,9 +185,9 @@ async def _keywords(
 async def _reply(ctx: Context, conn, receiver: Receiver, to: str, text: str, now: int) -> Row:  # noqa: ANN001
     sender = senders.for_number(receiver.number_row, receiver.profile)
     encoded = enc.encode_text(text, smart=bool(receiver.profile["smart_encoding"]))
-    destination = sending.destination_info(to, sender)
+    destination = send_policy.destination_info(to, sender)
     caller = Caller(receiver.organization_id, "", True)
-    row = sending.build_row(ctx, caller, {}, sender, to, destination, "SMS", text, None, [], encoded, None)
+    row = sending.build_row(ctx, caller, sender, to, destination, "SMS", text, None, [], encoded, None)
     slots = pacing.request(sender.number, sender.mps(ctx.settings), [row])
     if slots is not None and await pacing.assign(conn, [(row, slots)]):  # takes its slot in this transaction
         raise pacing.queue_full()

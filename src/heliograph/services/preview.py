@@ -43,7 +43,7 @@ def preview(ctx: Context, text: str, *, encoding: str = "auto", smart_encoding: 
     if encoding not in ENCODINGS:
         raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
     # the send path's own step: the request's `encoding` and the profile's `smart_encoding`
-    encoded = sending._encode(ctx, {"encoding": encoding}, {"smart_encoding": smart_encoding}, "SMS", text)
+    encoded = sending.encode(ctx, text, "SMS", encoding=encoding, smart=smart_encoding)
     segments = enc.split_parts(encoded.transmitted, encoded.encoding)
     measure = enc.septet_length if encoded.encoding == enc.GSM7 else enc.utf16_length
     price = ctx.tariff.price("SMS", encoded.parts)

@@ -1,14 +1,16 @@
-"""Sending: validate a send request in the order Telnyx does, resolve the sender, price and pace it,
-and commit the message (with its idempotency record, if any) through the group committer.
+"""Sending: check a send request in the order Telnyx does, resolve the sender, encode, price and pace
+it, and commit the message (with its idempotency record, if any) through the group committer.
 
-Checks follow spec messages.md §3 row by row; the first failure wins. Group MMS and WhatsApp reuse
-the same policy checks and commit path.
+Checks follow spec messages.md §3 row by row; the first failure wins. The wire body is parsed once,
+into a `SendRequest` (services/send_request.py, rows 1–6); the policy checks are in
+services/send_policy.py (rows 15–21). Group MMS and WhatsApp reuse the same checks and commit path.
+
+    await sending.accept(ctx, caller, send_request.parse(body, sending.SEND), idempotency=None)
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,142 +19,75 @@ from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.times import parse_iso
-from heliograph.services import compliance, destinations, links, pacing, senders, spend, views
+from heliograph.services import compliance, links, pacing, send_policy, senders, spend, views
 from heliograph.services.accounts import Caller
 from heliograph.services.committer import WriteIntent
 from heliograph.services.context import Context
+from heliograph.services.idempotency import IdempotencyRecord
+from heliograph.services.send_request import (
+    ALPHANUMERIC,
+    FIELD_TYPES,
+    GROUP_MMS,
+    KNOWN_FIELDS,
+    LONG_CODE,
+    NUMBER_POOL,
+    SCHEDULE,
+    SEND,
+    SHORT_CODE,
+    WHATSAPP,
+    Endpoint,
+    SendRequest,
+    check_required,
+    parse,
+    valid_url,
+)
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
 from heliograph.store.tables import messages, short_links
 
 Row = dict[str, Any]
 
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-MAX_URL_LENGTH = 2000
 MAX_MEDIA = 10
 MAX_GROUP_RECIPIENTS = 8
 SCHEDULE_MIN_SECONDS = 5 * 60
 SCHEDULE_MAX_SECONDS = 5 * 24 * 3600
 
+# every send endpoint, in the order the API lists them (api/routes/messages.py builds its routes and
+# the fast path's table from its own list of these)
+ENDPOINTS = (SEND, LONG_CODE, SHORT_CODE, NUMBER_POOL, ALPHANUMERIC, SCHEDULE, GROUP_MMS, WHATSAPP)
 
-@dataclass(frozen=True)
-class Endpoint:
-    """What differs between the /messages* send endpoints."""
-
-    path: str
-    kind: str
-    required: tuple[str, ...] = ()
-
-
-SEND = Endpoint("/messages", "send")
-LONG_CODE = Endpoint("/messages/long_code", "long_code", ("from",))
-SHORT_CODE = Endpoint("/messages/short_code", "short_code", ("from",))
-NUMBER_POOL = Endpoint("/messages/number_pool", "number_pool", ("messaging_profile_id",))
-ALPHANUMERIC = Endpoint("/messages/alphanumeric_sender_id", "alphanumeric", ("from", "text", "messaging_profile_id"))
-SCHEDULE = Endpoint("/messages/schedule", "schedule", ("send_at",))
-GROUP_MMS = Endpoint("/messages/group_mms", "group_mms", ("from",))
-WHATSAPP = Endpoint("/messages/whatsapp", "whatsapp", ("from", "whatsapp_message"))
-
-# Fields of the send requests (for type checks, and for spotting camelCase mistakes).
-FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "to": str,
-    "from": str,
-    "messaging_profile_id": str,
-    "text": str,
-    "subject": str,
-    "media_urls": list,
-    "type": str,
-    "auto_detect": bool,
-    "encoding": str,
-    "send_at": str,
-    "use_profile_webhooks": bool,
-    "webhook_url": str,
-    "webhook_failover_url": str,
-}
-KNOWN_FIELDS = frozenset(FIELD_TYPES) | {"whatsapp_message"}
+__all__ = [
+    "ALPHANUMERIC",
+    "ENDPOINTS",
+    "FIELD_TYPES",
+    "GROUP_MMS",
+    "KNOWN_FIELDS",
+    "LONG_CODE",
+    "NUMBER_POOL",
+    "SCHEDULE",
+    "SEND",
+    "SHORT_CODE",
+    "WHATSAPP",
+    "Draft",
+    "Endpoint",
+    "SendRequest",
+    "accept",
+    "build_row",
+    "check_destination",
+    "commit",
+    "encode",
+    "group_view",
+    "load_profile_arg",
+    "parse",
+    "send",
+    "valid_url",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    organization_id: str
-    method: str
-    path: str
-    key: str
-    request_hash: str
-    expired_before: int
+# --- content checks (rows 7–13 of §3) ---------------------------------------------------------------
 
 
-# --- request checks (rows 1–13 of §3) ---------------------------------------------------------------
-
-
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    return {str: "string", bool: "boolean", list: "array"}.get(expected, "value")  # type: ignore[arg-type]
-
-
-def _check_types(body: Row, *, to_type: type = str) -> None:
-    if body.get("to") is None:
-        raise ValidationFailed("The 'to' parameter is required.", code="10004", pointer="/to")
-    types = {**FIELD_TYPES, "to": to_type}
-    for name, expected in types.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        # bool is an int subclass; a JSON true must not pass for a string and vice versa
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise ValidationFailed(
-                f"The '{name}' parameter must be of type {_type_name(expected)}.",
-                code="10026",
-                pointer=f"/{name}",
-            )
-    for name in ("media_urls", "to"):
-        value = body.get(name)
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                if not isinstance(item, str):
-                    raise ValidationFailed(
-                        f"Each item of '{name}' must be a string.", code="10026", pointer=f"/{name}/{i}"
-                    )
-
-
-def _check_enums(body: Row) -> None:
-    if body.get("type") is not None and body["type"] not in ("SMS", "MMS"):
-        raise ValidationFailed("'type' must be one of SMS, MMS.", code="10032", pointer="/type")
-    if body.get("encoding") is not None and body["encoding"] not in ("auto", "gsm7", "ucs2"):
-        raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
-
-
-def valid_url(url: str) -> bool:
-    return len(url) <= MAX_URL_LENGTH and bool(_URL.match(url))
-
-
-def _check_urls(body: Row) -> None:
-    for name in ("webhook_url", "webhook_failover_url"):
-        value = body.get(name)
-        if value and not valid_url(value):
-            raise ValidationFailed(
-                f"'{name}' must be an http(s) URL of at most 2000 characters.",
-                code="10003",
-                pointer=f"/{name}",
-            )
-    for i, url in enumerate(body.get("media_urls") or []):
-        if not valid_url(url):
-            raise ValidationFailed(
-                "Each media URL must be an http(s) URL of at most 2000 characters.",
-                code="10003",
-                pointer=f"/media_urls/{i}",
-            )
-
-
-def _check_required(body: Row, endpoint: Endpoint) -> None:
-    for name in endpoint.required:
-        if body.get(name) in (None, "", [], {}):
-            raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
-    if endpoint.kind in ("send", "schedule") and not body.get("from") and not body.get("messaging_profile_id"):
-        raise ValidationFailed("Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from")
-
-
-async def load_profile_arg(conn, caller: Caller, body: Row) -> Row | None:  # noqa: ANN001
-    profile_id = body.get("messaging_profile_id")
+async def load_profile_arg(conn, caller: Caller, profile_id: str | None) -> Row | None:
     if not profile_id:
         return None
     profile = await store.get_profile(conn, caller.organization_id, profile_id)
@@ -163,8 +98,7 @@ async def load_profile_arg(conn, caller: Caller, body: Row) -> Row | None:  # no
     return profile
 
 
-def _parse_send_at(ctx: Context, body: Row) -> int | None:
-    raw = body.get("send_at")
+def _parse_send_at(ctx: Context, raw: str | None) -> int | None:
     if raw is None:
         return None
     try:
@@ -189,7 +123,7 @@ def check_destination(to: str, pointer: str = "/to") -> None:
         raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer=pointer)
 
 
-def _check_content(text: str | None, subject: str | None, media_urls: list[str]) -> None:
+def _check_content(text: str | None, subject: str | None, media_urls: tuple[str, ...]) -> None:
     if text is None and not media_urls and subject is None:
         raise MessagingRejected(
             "The message has no content. Either 'text' and/or 'media_urls' must be provided in the request.",
@@ -203,56 +137,54 @@ def _check_content(text: str | None, subject: str | None, media_urls: list[str])
         )
 
 
-# --- policy checks (rows 15–21) ---------------------------------------------------------------------
+@dataclass(slots=True)
+class Content:
+    """When, to whom and what (rows 7–13 of §3), as the message will carry it."""
+
+    to: str
+    send_at: int | None
+    text: str | None
+    subject: str | None
+    media_urls: tuple[str, ...]
+    type: str  # SMS | MMS
 
 
-def destination_info(to: str, sender: senders.Sender) -> phone.NumberInfo:
-    if to.startswith("+"):
-        return phone.lookup(to)
-    return phone.NumberInfo(to, sender.country or "US", "", "", False)
-
-
-def check_policy(
-    caller: Caller, sender: senders.Sender, to: str, destination: phone.NumberInfo, pointer: str = "/to"
-) -> None:
-    profile = sender.profile
-    if not profile["enabled"]:
-        raise MessagingRejected(f"The specified messaging profile {profile['id']} is disabled.", code="40312")
-    if not caller.messaging_enabled:
-        raise MessagingRejected("Messaging has been disabled on your account.", code="40314", status=403)
-    whitelist = profile["whitelisted_destinations"] or []
-    if not whitelist:
-        raise MessagingRejected("Messaging profile is missing whitelisted destinations.", code="40331")
-    if "*" not in whitelist and destination.country not in whitelist:
+def _content(ctx: Context, request: SendRequest) -> Content:
+    kind = request.endpoint.kind
+    send_at = _parse_send_at(ctx, request.send_at) if kind in ("send", "schedule") else None
+    check_destination(request.to)
+    text, subject, media_urls = request.text, request.subject, request.media_urls
+    _check_content(text, subject, media_urls)
+    message_type = request.type or ("MMS" if media_urls or subject else "SMS")
+    if kind == "alphanumeric":
+        message_type, media_urls, subject = "SMS", (), None
+    if message_type == "SMS" and media_urls:
         raise MessagingRejected(
-            f"The region {destination.country or 'unknown'} for the destination {to} is not included in the "
-            "messaging profile's whitelisted destinations.",
-            code="40309",
-            pointer=pointer,
+            "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
+            code="40304",
         )
-    if profile["mobile_only"] and destination.line_type not in ("Wireless", "Pre-Paid Wireless"):
-        raise MessagingRejected(
-            f"Sending messages from {sender.number} to {to} is currently unsupported (the profile is mobile only).",
-            code="40301",
-            pointer=pointer,
-        )
-
-
-def _mms_allowed(sender: senders.Sender, destination: phone.NumberInfo) -> bool:
-    """MMS goes from numbers and short codes to domestic destinations only."""
-    if sender.kind == "alphanumeric":
-        return False
-    return not destination.country or destination.country == sender.country
+    return Content(request.to, send_at, text, subject, media_urls, message_type)
 
 
 # --- encoding (rows 22–25) --------------------------------------------------------------------------
 
 
-def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str | None) -> enc.EncodedText:
-    requested = body.get("encoding") or "auto"
+def encode(
+    ctx: Context,
+    text: str | None,
+    message_type: str = "SMS",
+    *,
+    encoding: str = "auto",
+    smart: bool = False,
+    auto_detect: bool = False,
+) -> enc.EncodedText:
+    """The text as it will be transmitted: encoding, parts and substitutions; refuses what cannot be sent.
+
+    `encoding` is the request's (auto | gsm7 | ucs2), `smart` the profile's smart_encoding; services/preview.py
+    reports this same step without sending."""
     if message_type != "SMS":
         # MMS (and WhatsApp) carry text as is: no substitutions, one part
-        encoded = enc.encode_text(text or "", requested="ucs2" if requested == "ucs2" else "auto")
+        encoded = enc.encode_text(text or "", requested="ucs2" if encoding == "ucs2" else "auto")
         return enc.EncodedText(
             encoded.original,
             encoded.original,
@@ -264,7 +196,7 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
             0,
         )
     try:
-        encoded = enc.encode_text(text or "", requested=requested, smart=bool(profile["smart_encoding"]))
+        encoded = enc.encode_text(text or "", requested=encoding, smart=smart)
     except enc.NotGsm7Error as exc:
         shown = ", ".join(repr(c) for c in exc.characters[:5])
         raise MessagingRejected(
@@ -281,7 +213,7 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
             pointer="/text",
         )
     limit = ctx.settings.auto_detect_max_parts
-    if body.get("auto_detect") and encoded.parts > limit:
+    if auto_detect and encoded.parts > limit:
         raise MessagingRejected(
             f"The SMS message would be divided into {encoded.parts} parts. Messages over {limit} should be sent "
             "by MMS or by adding auto_detect=False.",
@@ -289,6 +221,19 @@ def _encode(ctx: Context, body: Row, profile: Row, message_type: str, text: str 
             pointer="/text",
         )
     return encoded
+
+
+def _encode_for(
+    ctx: Context, request: SendRequest, profile: Row, message_type: str, text: str | None
+) -> enc.EncodedText:
+    return encode(
+        ctx,
+        text,
+        message_type,
+        encoding=request.encoding,
+        smart=bool(profile["smart_encoding"]),
+        auto_detect=request.auto_detect,
+    )
 
 
 # --- building and committing ------------------------------------------------------------------------
@@ -300,24 +245,25 @@ class Draft:
 
     row: Row
     sender: senders.Sender
-    statements: list = field(default_factory=list)
+    statements: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
     extra_rows: list = field(default_factory=list)  # (table, row) pairs committed with the message
 
 
 def build_row(
     ctx: Context,
     caller: Caller,
-    body: Row,
     sender: senders.Sender,
     to: str,
     destination: phone.NumberInfo,
     message_type: str,
     text: str | None,
     subject: str | None,
-    media_urls: list[str],
+    media_urls: tuple[str, ...] | list[str],
     encoded: enc.EncodedText,
     send_at: int | None,
+    request: SendRequest | None = None,
 ) -> Row:
+    """The message row; `request` gives its webhook URLs (none: the profile's, as for auto-replies)."""
     price = ctx.tariff.price(message_type, encoded.parts)
     now = ctx.now()
     return {
@@ -337,9 +283,9 @@ def build_row(
         "transmitted_text": encoded.transmitted if encoded.transmitted != (text or "") else None,
         "subject": subject,
         "media": [{"url": u, "content_type": None, "size": None, "sha256": None} for u in media_urls],
-        "webhook_url": body.get("webhook_url") or None,
-        "webhook_failover_url": body.get("webhook_failover_url") or None,
-        "use_profile_webhooks": body.get("use_profile_webhooks", True) is not False,
+        "webhook_url": (request.webhook_url or None) if request else None,
+        "webhook_failover_url": (request.webhook_failover_url or None) if request else None,
+        "use_profile_webhooks": request.use_profile_webhooks if request else True,
         "encoding": encoded.encoding,
         "parts": encoded.parts,
         "num_chars": encoded.num_chars,
@@ -380,49 +326,21 @@ async def commit(
         intent.statements.extend(draft.statements)
         intent.rows.extend(draft.extra_rows)
     if idempotency is not None:
-        intent.idempotency = {
-            "organization_id": idempotency.organization_id,
-            "method": idempotency.method,
-            "path": idempotency.path,
-            "key": idempotency.key,
-            "request_hash": idempotency.request_hash,
-            "response_status": 200,
-            "response_body": None,  # rendered by the committer once the slots are known
-            "created_at": ctx.now(),
-            "_expired_before": idempotency.expired_before,
-        }
-    await ctx.committer.commit(intent)  # type: ignore[union-attr]
+        intent.idempotency = idempotency.new_key(ctx.now())
+    committer = ctx.committer
+    assert committer is not None, "bootstrap.build sets the committer"
+    await committer.commit(intent)
     return answer()
 
 
-def _sticky_statement(sender: senders.Sender, to: str, now: int):  # noqa: ANN202
-    async def remember(conn) -> None:  # noqa: ANN001
+def _sticky_statement(sender: senders.Sender, to: str, now: int) -> Callable[[Any], Awaitable[None]]:
+    async def remember(conn) -> None:
         await store.remember_sticky_sender(conn, sender.profile["id"], to, sender.number, now)
 
     return remember
 
 
 # --- the endpoints ----------------------------------------------------------------------------------
-
-
-def _content(ctx: Context, body: Row, endpoint: Endpoint) -> tuple:
-    """Rows 7–13 of §3: when, to whom, what. Returns (to, send_at, text, subject, media_urls, type)."""
-    send_at = _parse_send_at(ctx, body) if endpoint.kind in ("send", "schedule") else None
-    to = body["to"]
-    check_destination(to)
-    text = body.get("text") or None
-    subject = body.get("subject") or None
-    media_urls = list(body.get("media_urls") or [])
-    _check_content(text, subject, media_urls)
-    message_type = body.get("type") or ("MMS" if media_urls or subject else "SMS")
-    if endpoint.kind == "alphanumeric":
-        message_type, media_urls, subject = "SMS", [], None
-    if message_type == "SMS" and media_urls:
-        raise MessagingRejected(
-            "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
-            code="40304",
-        )
-    return to, send_at, text, subject, media_urls, message_type
 
 
 async def send(
@@ -432,50 +350,53 @@ async def send(
     endpoint: Endpoint = SEND,
     idempotency: IdempotencyRecord | None = None,
 ) -> Row:
-    """Validate, persist and answer one send request; raises HeliographError subclasses on refusal."""
-    if endpoint.kind == "group_mms":
-        return await send_group_mms(ctx, caller, body, idempotency)
-    _check_types(body)
-    _check_enums(body)
-    _check_urls(body)
-    destinations.check_webhook_urls(ctx, body)
-    _check_required(body, endpoint)
+    """Parse the wire `body` for `endpoint` and accept it (for callers holding a body: the console, tests)."""
+    return await accept(ctx, caller, parse(body, endpoint), idempotency)
+
+
+async def accept(ctx: Context, caller: Caller, request: SendRequest, idempotency: IdempotencyRecord | None) -> Row:
+    """Check, persist and answer one send request; raises HeliographError subclasses on refusal."""
+    if request.endpoint.kind == "group_mms":
+        return await _accept_group_mms(ctx, caller, request, idempotency)
+    send_policy.check_webhook_urls(ctx, request)
+    check_required(request)
     # the common send needs no pooled connection: its sender comes from one driver-level query
-    content, sender = None, None
-    if not body.get("messaging_profile_id"):
-        content = _content(ctx, body, endpoint)
-        sender = senders.number_sender_now(ctx, caller, endpoint.kind, body)
+    content: Content | None = None
+    sender: senders.Sender | None = None
+    kind = request.endpoint.kind
+    if not request.messaging_profile_id:
+        content = _content(ctx, request)
+        sender = senders.number_sender_now(ctx, caller, kind, request.from_, request.to)
         if sender is None and not ctx.db.sqlite:
-            sender = await senders.number_sender_pg(ctx, caller, endpoint.kind, body)
+            sender = await senders.number_sender_pg(ctx, caller, kind, request.from_, request.to)
     if sender is None or sender.opted_out is None:
         async with ctx.db.read() as conn:
-            profile_arg = await load_profile_arg(conn, caller, body)  # its 10017 comes before the rest
-            content = content or _content(ctx, body, endpoint)
+            profile_arg = await load_profile_arg(conn, caller, request.messaging_profile_id)  # 10017 comes first
+            content = content or _content(ctx, request)
             if sender is None:
-                sender = await senders.resolve(ctx, conn, caller, endpoint.kind, body, profile_arg)
+                sender = await senders.resolve(ctx, conn, caller, kind, request.from_, request.to, profile_arg)
             if sender.opted_out is None:
-                sender.opted_out = bool(await compliance_store.opted_out(conn, sender.profile["id"], [body["to"]]))
-    to, send_at, text, subject, media_urls, message_type = content
-    opted_out = sender.opted_out
-    destination = destination_info(to, sender)
-    check_policy(caller, sender, to, destination)
-    if opted_out:
-        raise compliance.blocked(sender.number, to)
-    if message_type == "MMS" and not _mms_allowed(sender, destination):
-        if not sender.profile["mms_fall_back_to_sms"] or sender.kind == "alphanumeric":
-            raise MessagingRejected(
-                "MMS can only be sent from US long code numbers and MMS-configured short codes, "
-                "to domestic destinations.",
-                code="40308",
-                pointer="/from",
-            )
+                sender.opted_out = bool(await compliance_store.opted_out(conn, sender.profile["id"], [request.to]))
+    assert content is not None and sender is not None
+    to, text, subject, media_urls, message_type = (
+        content.to,
+        content.text,
+        content.subject,
+        content.media_urls,
+        content.type,
+    )
+    destination = send_policy.destination_info(to, sender)
+    send_policy.check_policy(caller, sender, to, destination)
+    send_policy.check_not_opted_out(sender, to)
+    if message_type == "MMS" and not send_policy.mms_allowed(sender, destination):
+        send_policy.check_mms_fallback(sender)
         # the profile asks for SMS instead: the media links travel in the text
         text = "\n".join(filter(None, [subject, text, *media_urls]))
-        message_type, media_urls, subject = "SMS", [], None
+        message_type, media_urls, subject = "SMS", (), None
     rewritten, replacements = links.rewrite(ctx, sender.profile, text)
-    encoded = _encode(ctx, body, sender.profile, message_type, rewritten)
+    encoded = _encode_for(ctx, request, sender.profile, message_type, rewritten)
     row = build_row(
-        ctx, caller, body, sender, to, destination, message_type, text, subject, media_urls, encoded, send_at
+        ctx, caller, sender, to, destination, message_type, text, subject, media_urls, encoded, content.send_at, request
     )
     if replacements:
         # the recipient gets the short links; the API keeps the text as written
@@ -489,43 +410,41 @@ async def send(
     return await commit(ctx, [draft], lambda: views.message(row), idempotency)
 
 
-async def send_group_mms(ctx: Context, caller: Caller, body: Row, idempotency: IdempotencyRecord | None) -> Row:
+async def _accept_group_mms(
+    ctx: Context, caller: Caller, request: SendRequest, idempotency: IdempotencyRecord | None
+) -> Row:
     """One MMS to up to 8 recipients: a message per recipient, sharing a group id (spec §13)."""
-    _check_types(body, to_type=list)
-    _check_urls(body)
-    destinations.check_webhook_urls(ctx, body)
-    _check_required(body, GROUP_MMS)
-    recipients: list[str] = body["to"]
+    send_policy.check_webhook_urls(ctx, request)
+    check_required(request)
+    recipients = request.recipients
     if not 1 <= len(recipients) <= MAX_GROUP_RECIPIENTS:
         raise ValidationFailed("'to' must list 1 to 8 recipients.", code="10033", pointer="/to")
     for i, to in enumerate(recipients):
         check_destination(to, f"/to/{i}")
     if len(set(recipients)) != len(recipients):
         raise MessagingRejected("Each recipient may appear only once in 'to'.", code="40310", pointer="/to")
-    text = body.get("text") or None
-    subject = body.get("subject") or None
-    media_urls = list(body.get("media_urls") or [])
+    text, subject, media_urls = request.text, request.subject, request.media_urls
     _check_content(text, subject, media_urls)
+    sender_value = request.from_ or ""
     async with ctx.db.read() as conn:
-        sender_value = body["from"]
         if not phone.is_e164(sender_value):
             raise senders.invalid_from("Group MMS must be sent from a long code or toll-free number.")
         sender = await senders.phone_number(conn, caller, sender_value)
     async with ctx.db.read() as conn:
-        await compliance.check_not_opted_out(conn, sender.profile["id"], sender.number, recipients)
+        await compliance.check_not_opted_out(conn, sender.profile["id"], sender.number, list(recipients))
     group_id = new_uuid()
     drafts = []
     for i, to in enumerate(recipients):
-        destination = destination_info(to, sender)
-        check_policy(caller, sender, to, destination, f"/to/{i}")
+        destination = send_policy.destination_info(to, sender)
+        send_policy.check_policy(caller, sender, to, destination, f"/to/{i}")
         if destination.country not in ("US", "CA"):
             raise MessagingRejected(
                 f"Sending messages from {sender.number} to {to} is not possible: group MMS reaches US and CA only.",
                 code="40319",
                 pointer=f"/to/{i}",
             )
-        encoded = _encode(ctx, body, sender.profile, "MMS", text)
-        row = build_row(ctx, caller, body, sender, to, destination, "MMS", text, subject, media_urls, encoded, None)
+        encoded = _encode_for(ctx, request, sender.profile, "MMS", text)
+        row = build_row(ctx, caller, sender, to, destination, "MMS", text, subject, media_urls, encoded, None, request)
         row["group_message_id"] = group_id
         drafts.append(Draft(row, sender))
     return await commit(ctx, drafts, lambda: group_view(group_id, [d.row for d in drafts]), idempotency)

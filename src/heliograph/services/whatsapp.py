@@ -8,9 +8,11 @@ from typing import Any
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone
 from heliograph.domain.errors import ValidationFailed
-from heliograph.services import compliance, destinations, senders, sending, views
+from heliograph.services import compliance, send_policy, senders, sending, views
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
+from heliograph.services.idempotency import IdempotencyRecord
+from heliograph.services.send_request import SendRequest
 from heliograph.store import accounts as store
 
 Row = dict[str, Any]
@@ -35,19 +37,36 @@ def display_text(content: Row) -> str:
     return f"[{kind}]"
 
 
-async def send(
-    ctx: Context, caller: Caller, body: Row, content: Row, idempotency: sending.IdempotencyRecord | None
-) -> Row:
+def request_of(body: Row) -> SendRequest:
+    """The send request of a WhatsApp `body` whose fields the API layer has validated (api/schemas/whatsapp.py)."""
+    return SendRequest(
+        endpoint=sending.WHATSAPP,
+        to=body["to"],
+        from_=body["from"],
+        messaging_profile_id=body.get("messaging_profile_id") or None,
+        use_profile_webhooks=body.get("use_profile_webhooks", True) is not False,
+        webhook_url=body.get("webhook_url"),
+        webhook_failover_url=body.get("webhook_failover_url"),
+    )
+
+
+async def send(ctx: Context, caller: Caller, body: Row, content: Row, idempotency: IdempotencyRecord | None) -> Row:
     """`body` is the request; `content` its `whatsapp_message`, already validated by the API layer."""
-    to, sender_number = body["to"], body["from"]
-    for name in ("webhook_url", "webhook_failover_url"):
-        value = body.get(name)
+    return await accept(ctx, caller, request_of(body), content, idempotency)
+
+
+async def accept(
+    ctx: Context, caller: Caller, request: SendRequest, content: Row, idempotency: IdempotencyRecord | None
+) -> Row:
+    """Check, persist and answer one WhatsApp send; `content` is its validated `whatsapp_message`."""
+    to, sender_number = request.to, request.from_ or ""
+    for name, value in (("webhook_url", request.webhook_url), ("webhook_failover_url", request.webhook_failover_url)):
         if value and not sending.valid_url(value):
             raise ValidationFailed(f"'{name}' must be an http(s) URL.", code="10003", pointer=f"/{name}")
-    destinations.check_webhook_urls(ctx, body)
+    send_policy.check_webhook_urls(ctx, request)
     sending.check_destination(to)
     async with ctx.db.read() as conn:
-        profile_arg = await sending.load_profile_arg(conn, caller, body)
+        profile_arg = await sending.load_profile_arg(conn, caller, request.messaging_profile_id)
         if not phone.is_e164(sender_number):
             raise senders.invalid_from("WhatsApp messages are sent from an E.164 number.")
         number = await store.get_number(conn, caller.organization_id, sender_number)
@@ -62,13 +81,13 @@ async def send(
         if profile is None:
             raise senders.invalid_from(f"The number {sender_number} is not assigned to a messaging profile.")
     sender = senders.Sender(sender_number, number["type"], profile, number["country_code"], list(number["tags"] or []))
-    destination = sending.destination_info(to, sender)
-    sending.check_policy(caller, sender, to, destination)
+    destination = send_policy.destination_info(to, sender)
+    send_policy.check_policy(caller, sender, to, destination)
     async with ctx.db.read() as conn:
         await compliance.check_not_opted_out(conn, profile["id"], sender_number, [to])
     text = display_text(content)
     encoded = enc.EncodedText(text, text, "UTF-8", 1, len(text.encode()), len(text), False, 0)
-    row = sending.build_row(ctx, caller, body, sender, to, destination, "WHATSAPP", text, None, [], encoded, None)
+    row = sending.build_row(ctx, caller, sender, to, destination, "WHATSAPP", text, None, (), encoded, None, request)
     row["extra"] = {"whatsapp_message": content}
     draft = sending.Draft(row, sender)
     return await sending.commit(ctx, [draft], lambda: views.message(row), idempotency)
