@@ -11,7 +11,7 @@ from heliograph.api import errors, openapi
 from heliograph.api.fastpath import SEND_ENDPOINTS, SendFastPath
 from heliograph.api.guard import EdgeGuard
 from heliograph.api.http_metrics import HttpMetrics, templates
-from heliograph.api.middleware import AuthGate, BodyGate
+from heliograph.api.middleware import api_gates
 from heliograph.api.ratelimit import TokenBuckets
 from heliograph.api.routes import (
     alphanumeric_sender_ids,
@@ -58,8 +58,10 @@ ROUTERS = (
 )
 
 
-def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> EdgeGuard:
-    """The ASGI app: the send endpoints' fast path in front of the FastAPI app (`.app`)."""
+def create_app(heliograph: Heliograph, *, run_workers: bool = True, send_fast_path: bool = True) -> EdgeGuard:
+    """The ASGI app: the send endpoints' fast path in front of the FastAPI app (`.app`).
+
+    `send_fast_path=False` leaves sends to FastAPI's router too (tests/api/test_send_parity.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -86,9 +88,10 @@ def create_app(heliograph: Heliograph, *, run_workers: bool = True) -> EdgeGuard
     console.mount_static(app)
     settings = heliograph.settings
     buckets = TokenBuckets(RateLimiter(heliograph.ctx, settings.rate_limit_per_second, settings.rate_limit_burst))
-    app.add_middleware(AuthGate, heliograph=heliograph, buckets=buckets)
-    app.add_middleware(BodyGate, max_bytes=settings.max_body_bytes)
-    fast = SendFastPath(app, buckets)
+    gates = api_gates(heliograph, buckets)
+    for gate, options in reversed(gates):  # the last one added runs first
+        app.add_middleware(gate, **options)
+    front = SendFastPath(app, gates) if send_fast_path else app
     if not telemetry.enabled():
-        return EdgeGuard(fast)
-    return EdgeGuard(HttpMetrics(fast, frozenset(SEND_ENDPOINTS), templates(ROUTERS)))
+        return EdgeGuard(front)
+    return EdgeGuard(HttpMetrics(front, frozenset(SEND_ENDPOINTS), templates(ROUTERS)))

@@ -13,35 +13,26 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heliograph.api.errors import refusal_response, unexpected_response
-from heliograph.api.middleware import AuthGate, BodyGate, BodyTooLarge
-from heliograph.api.ratelimit import TokenBuckets
+from heliograph.api.middleware import BodyTooLarge, Gates, gated
 from heliograph.api.routes import messages
 from heliograph.domain.errors import HeliographError
 from heliograph.services import sending
 
+# the paths FastAPI serves them at: the messages router is mounted under /v2 (api/app.py)
 SEND_ENDPOINTS: dict[str, sending.Endpoint] = {
-    "/v2" + endpoint.path: endpoint
-    for endpoint in (
-        sending.SEND,
-        sending.LONG_CODE,
-        sending.SHORT_CODE,
-        sending.NUMBER_POOL,
-        sending.ALPHANUMERIC,
-        sending.SCHEDULE,
-        sending.GROUP_MMS,
-        sending.WHATSAPP,
-    )
+    "/v2" + route.endpoint.path: route.endpoint for route in messages.SEND_ROUTES
 }
 
 
 class SendFastPath:
-    """In front of the FastAPI app: sends go straight to the route code, the rest to FastAPI."""
+    """In front of the FastAPI app: sends go straight to the route code, the rest to FastAPI.
 
-    def __init__(self, app: FastAPI, buckets: TokenBuckets) -> None:
+    `gates` is the list FastAPI's middleware was built from (api/middleware.py: api_gates)."""
+
+    def __init__(self, app: FastAPI, gates: Gates) -> None:
         self.app = app
         self.state = app.state
-        hg = app.state.heliograph
-        self._gated: ASGIApp = BodyGate(AuthGate(self._handle, hg, buckets), hg.settings.max_body_bytes)
+        self._gated: ASGIApp = gated(self._handle, gates)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in SEND_ENDPOINTS:

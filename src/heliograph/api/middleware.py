@@ -123,6 +123,27 @@ class AuthGate:
         await self.app(scope, receive, send_with_headers)
 
 
+Gates = tuple[tuple[type, dict[str, Any]], ...]
+
+
+def api_gates(heliograph: Any, buckets: TokenBuckets) -> Gates:
+    """The gates in front of every API route, outermost first, with their options.
+
+    FastAPI's middleware stack (api/app.py) and the send fast path (api/fastpath.py) are both built
+    from this one list, so a gate added here guards the sends whichever way they arrive."""
+    return (
+        (BodyGate, {"max_bytes": heliograph.settings.max_body_bytes}),
+        (AuthGate, {"heliograph": heliograph, "buckets": buckets}),
+    )
+
+
+def gated(app: ASGIApp, gates: Gates) -> ASGIApp:
+    """`app` behind `gates` (outermost first), as FastAPI's add_middleware would stack them."""
+    for gate, options in reversed(gates):
+        app = gate(app, **options)
+    return app
+
+
 async def _reject(
     scope: Scope, receive: Receive, send: Send, error: HeliographError, headers: dict | None = None
 ) -> None:

@@ -1,6 +1,13 @@
-"""/v2/messages*: send, retrieve."""
+"""/v2/messages*: send, retrieve.
+
+The send endpoints are listed once, in `SEND_ROUTES`: FastAPI's routes below and the fast path's
+table (api/fastpath.py) are both built from it, and both run `send_to` behind the same gates.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -13,9 +20,30 @@ from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import is_uuid
 from heliograph.services import idempotency, messages_query, sending, whatsapp
 from heliograph.services.committer import DuplicateIdempotencyKey
-from heliograph.services.sending import IdempotencyRecord
+from heliograph.services.idempotency import IdempotencyRecord
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class SendRoute:
+    endpoint: sending.Endpoint
+    summary: str
+    name: str  # the route's name, from which FastAPI derives the OpenAPI operationId
+
+
+# Every send endpoint, in the order the OpenAPI document lists them. Add one here, never as a route of
+# its own: the fast path serves exactly these paths (api/fastpath.py).
+SEND_ROUTES = (
+    SendRoute(sending.SEND, "Send a message", "send_message"),
+    SendRoute(sending.LONG_CODE, "Send a message from a long code", "send_long_code"),
+    SendRoute(sending.SHORT_CODE, "Send a message from a short code", "send_short_code"),
+    SendRoute(sending.NUMBER_POOL, "Send a message from the profile's number pool", "send_number_pool"),
+    SendRoute(sending.ALPHANUMERIC, "Send a message from an alphanumeric sender ID", "send_with_alphanumeric_sender"),
+    SendRoute(sending.GROUP_MMS, "Send a group MMS", "send_group_mms"),
+    SendRoute(sending.WHATSAPP, "Send a WhatsApp message", "send_whatsapp"),
+    SendRoute(sending.SCHEDULE, "Schedule a message", "schedule_message"),
+)
 
 
 async def send_to(request: Request, endpoint: sending.Endpoint) -> Response:
@@ -24,15 +52,18 @@ async def send_to(request: Request, endpoint: sending.Endpoint) -> Response:
     caller = caller_of(request)
     body = await json_object(request)
     headers = warn(request, camel_case_hints(body, sending.KNOWN_FIELDS))
+    perform: Callable[[IdempotencyRecord | None], Awaitable[dict]]
     if endpoint.kind == "whatsapp":
         content = _whatsapp_content(body)
+        send_request = whatsapp.request_of(body)
 
         async def perform(idem: IdempotencyRecord | None) -> dict:
-            return await whatsapp.send(hg.ctx, caller, body, content, idem)
+            return await whatsapp.accept(hg.ctx, caller, send_request, content, idem)
     else:
 
         async def perform(idem: IdempotencyRecord | None) -> dict:
-            return await sending.send(hg.ctx, caller, body, endpoint, idem)
+            # parsed here, after the Idempotency-Key's checks: a replay answers before the body's refusals
+            return await sending.accept(hg.ctx, caller, sending.parse(body, endpoint), idem)
 
     key = request.headers.get("idempotency-key")
     if key is None:
@@ -65,39 +96,21 @@ def _whatsapp_content(body: dict) -> dict:
     return request.whatsapp_message.model_dump(exclude_none=True)
 
 
-@router.post("/messages", summary="Send a message")
-async def send_message(request: Request) -> Response:
-    return await send_to(request, sending.SEND)
+def _send_route(endpoint: sending.Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        return await send_to(request, endpoint)
+
+    return route
 
 
-@router.post("/messages/long_code", summary="Send a message from a long code")
-async def send_long_code(request: Request) -> Response:
-    return await send_to(request, sending.LONG_CODE)
+def _add_send_routes(routes: Iterable[SendRoute]) -> None:
+    for route in routes:
+        router.add_api_route(
+            route.endpoint.path, _send_route(route.endpoint), methods=["POST"], summary=route.summary, name=route.name
+        )
 
 
-@router.post("/messages/short_code", summary="Send a message from a short code")
-async def send_short_code(request: Request) -> Response:
-    return await send_to(request, sending.SHORT_CODE)
-
-
-@router.post("/messages/number_pool", summary="Send a message from the profile's number pool")
-async def send_number_pool(request: Request) -> Response:
-    return await send_to(request, sending.NUMBER_POOL)
-
-
-@router.post("/messages/alphanumeric_sender_id", summary="Send a message from an alphanumeric sender ID")
-async def send_with_alphanumeric_sender(request: Request) -> Response:
-    return await send_to(request, sending.ALPHANUMERIC)
-
-
-@router.post("/messages/group_mms", summary="Send a group MMS")
-async def send_group_mms(request: Request) -> Response:
-    return await send_to(request, sending.GROUP_MMS)
-
-
-@router.post("/messages/whatsapp", summary="Send a WhatsApp message")
-async def send_whatsapp(request: Request) -> Response:
-    return await send_to(request, sending.WHATSAPP)
+_add_send_routes(r for r in SEND_ROUTES if r.endpoint is not sending.SCHEDULE)
 
 
 @router.get("/messages/group/{message_id}", summary="Retrieve the messages of a group MMS")
@@ -109,9 +122,8 @@ async def retrieve_group_messages(message_id: str, request: Request) -> Response
     return json_response({"data": data})
 
 
-@router.post("/messages/schedule", summary="Schedule a message")
-async def schedule_message(request: Request) -> Response:
-    return await send_to(request, sending.SCHEDULE)
+# /messages/schedule follows the group retrieval in the published OpenAPI document: its order is kept
+_add_send_routes(r for r in SEND_ROUTES if r.endpoint is sending.SCHEDULE)
 
 
 @router.get("/messages/{message_id}", summary="Retrieve a message")
