@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.services import pacing, spend, telemetry
 from heliograph.services.pacing import SlotRequest
 from heliograph.services.spend import SpendCharge
+from heliograph.store import batches
 from heliograph.store import idempotency as idempotency_store
-from heliograph.store.engine import Database
+from heliograph.store.batches import DatabaseError, DuplicateRow, Table
+from heliograph.store.engine import Connection, Database
 from heliograph.store.idempotency import NewKey
-from heliograph.store.tables import messages
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +36,7 @@ class WriteIntent:
 
     rows: list[tuple[Table, dict[str, Any]]]
     idempotency: NewKey | None = None  # the send's Idempotency-Key record, committed with its rows
-    statements: list[Callable[[AsyncConnection], Awaitable[None]]] = field(default_factory=list)
+    statements: list[Callable[[Connection], Awaitable[None]]] = field(default_factory=list)
     charge: SpendCharge | None = None  # the send's cost against its profile's daily spend limit
     slots: SlotRequest | None = None  # queued messages that take their sender's next slots (services/pacing.py)
     answer: Callable[[], dict[str, Any]] | None = None  # the response body's data, once slots are known
@@ -95,7 +93,7 @@ class GroupCommitter:
         try:
             try:
                 await self._insert(batch)
-            except DBAPIError as exc:
+            except DatabaseError as exc:
                 if not exc.connection_invalidated:
                     raise
                 # the server restarted under a pooled connection (no pre-ping, store/engine.py): nothing
@@ -103,10 +101,10 @@ class GroupCommitter:
                 logger.warning("database connection lost: batch retried", extra={"action": "group_commit"})
                 await self._insert(batch)
         except Exception as exc:  # noqa: BLE001
-            if len(batch) == 1 and not isinstance(exc, IntegrityError):
+            if len(batch) == 1 and not isinstance(exc, DuplicateRow):
                 _resolve(batch[0], exc)  # the request's handler reports it
                 return
-            if not isinstance(exc, IntegrityError):
+            if not isinstance(exc, DuplicateRow):
                 logger.warning(
                     "group commit failed (%s): retrying its requests one by one",
                     type(exc).__qualname__,
@@ -127,7 +125,7 @@ class GroupCommitter:
                 continue
             try:
                 await self._insert([intent])
-            except IntegrityError as exc:
+            except DuplicateRow as exc:
                 _resolve(intent, DuplicateIdempotencyKey(str(exc)))
             except Exception as exc:  # noqa: BLE001
                 _resolve(intent, exc)
@@ -140,19 +138,15 @@ class GroupCommitter:
         async with self._db.transaction(urgent=True) as conn:
             batch = await _pace(conn, batch)  # sends whose queue outlasts their validity leave the batch
             batch = await _charge(conn, batch)  # sends over their spend limit leave the batch, answered at once
-            by_table: dict[Table, list[dict[str, Any]]] = {}
             keys: list[NewKey] = []
             for intent in batch:
-                for table, row in intent.rows:
-                    by_table.setdefault(table, []).append(row)
                 if intent.idempotency is not None:
                     if intent.answer is not None:  # the stored response carries the slot just given
                         intent.idempotency.response_body = orjson.dumps({"data": intent.answer()}).decode()
                     keys.append(intent.idempotency)
             if keys:  # an expired record with the same key must not block the new one
                 await idempotency_store.delete_expired(conn, keys)
-            for table, rows in by_table.items():
-                await conn.execute(table.insert(), rows)
+            await batches.insert_rows(conn, (pair for intent in batch for pair in intent.rows))
             for intent in batch:
                 for statement in intent.statements:
                     await statement(conn)
@@ -164,10 +158,10 @@ class GroupCommitter:
             callback()
         # only what was written: a send refused inside the batch (pacing, spend) was answered with its error
         written = [i for i in committed if i.done.done() and not i.done.cancelled() and i.done.exception() is None]
-        telemetry.record_accepted(row for intent in written for table, row in intent.rows if table is messages)
+        telemetry.record_accepted(row for intent in written for table, row in intent.rows if batches.is_message(table))
 
 
-async def _pace(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:
+async def _pace(conn: Connection, batch: list[WriteIntent]) -> list[WriteIntent]:
     """Give queued sends their senders' slots in the batch's transaction (shared by every process); a send
     whose slot would fall after its validity is answered 40318 and dropped, the others go on."""
     requests = [(i, i.slots) for i in batch if i.slots is not None and not i.refused]
@@ -179,7 +173,7 @@ async def _pace(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIn
     return [i for i in batch if not i.refused]
 
 
-async def _charge(conn: AsyncConnection, batch: list[WriteIntent]) -> list[WriteIntent]:
+async def _charge(conn: Connection, batch: list[WriteIntent]) -> list[WriteIntent]:
     """Charge each send's cost to its profile's day (services/spend.py) in the batch's transaction; a
     refused send is answered with its refusal and dropped, the others go on. Profiles are charged in id
     order, so concurrent batches (other processes) lock their rows in one order and never deadlock."""

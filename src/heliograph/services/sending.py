@@ -43,7 +43,7 @@ from heliograph.services.send_request import (
 )
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
-from heliograph.store.tables import messages, short_links
+from heliograph.store.batches import MESSAGES, SHORT_LINKS
 
 Row = dict[str, Any]
 
@@ -316,7 +316,7 @@ async def commit(
 
     Queued messages take their sender's next slots in the commit's transaction (services/pacing.py), so
     the limit holds across processes; one whose queue would outlast its validity is refused 40318."""
-    intent = WriteIntent(rows=[(messages, d.row) for d in drafts], answer=answer)
+    intent = WriteIntent(rows=[(MESSAGES, d.row) for d in drafts], answer=answer)
     first = drafts[0]
     intent.charge = spend.charge_for(
         first.sender.profile, first.row["organization_id"], [d.row for d in drafts], first.row["received_at"]
@@ -403,7 +403,7 @@ async def accept(ctx: Context, caller: Caller, request: SendRequest, idempotency
         row["transmitted_text"] = encoded.transmitted
         row["num_chars"] = len(text or "")
     draft = Draft(
-        row, sender, extra_rows=[(short_links, r) for r in links.link_rows(row, sender.profile, replacements)]
+        row, sender, extra_rows=[(SHORT_LINKS, r) for r in links.link_rows(row, sender.profile, replacements)]
     )
     if sender.remember_sticky:
         draft.statements.append(_sticky_statement(sender, to, row["received_at"]))
