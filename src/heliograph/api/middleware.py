@@ -5,6 +5,7 @@ They are plain ASGI (not BaseHTTPMiddleware) because they sit on every request o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,7 +124,7 @@ class AuthGate:
         await self.app(scope, receive, send_with_headers)
 
 
-Gates = tuple[tuple[type, dict[str, Any]], ...]
+Gates = tuple[tuple[Callable[..., ASGIApp], dict[str, Any]], ...]  # (gate, its options), outermost first
 
 
 def api_gates(heliograph: Any, buckets: TokenBuckets) -> Gates:
