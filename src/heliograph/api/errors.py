@@ -17,7 +17,16 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from heliograph.api.responses import json_response
-from heliograph.domain.errors import TITLES, HeliographError, RateLimited
+from heliograph.domain.errors import (
+    TITLES,
+    BadRequest,
+    HeliographError,
+    MethodNotAllowed,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+    ValueOutOfRange,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +126,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
-            err = HeliographError(f"{request.method} is not allowed on {request.url.path}.", code="10030", status=405)
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
             return error_response(err, {"allow": ", ".join(allowed_methods(request))})
         elif exc.status_code == 404:
-            err = HeliographError(f"No route for {request.method} {request.url.path}.", code="10005", status=404)
+            err = NotFound(f"No route for {request.method} {request.url.path}.")
         else:
-            err = HeliographError(str(exc.detail), code="10015", status=exc.status_code)
+            err = BadRequest(str(exc.detail), status=exc.status_code)
         return error_response(err)
 
     @app.exception_handler(RequestValidationError)
@@ -130,16 +139,16 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", [])]
         if loc and loc[0] == "query":
-            err = HeliographError(first.get("msg"), code="10033", status=422, parameter=".".join(loc[1:]))
+            err = ValueOutOfRange(first.get("msg"), parameter=".".join(loc[1:]))
         else:
-            err = HeliographError(first.get("msg"), code="10027", status=422, pointer="/" + "/".join(loc[1:]))
+            err = ValidationFailed(first.get("msg"), pointer="/" + "/".join(loc[1:]))
         return error_response(err)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:
         # the client went away (or was timed out) mid-body: nobody reads this answer, and it is not a bug
         logger.debug("client disconnected mid-request", extra={"action": "client_disconnect", "path": request.url.path})
-        return error_response(HeliographError("The client disconnected.", code="10015", status=400))
+        return error_response(BadRequest("The client disconnected."))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

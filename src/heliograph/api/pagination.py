@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidParameterType, ValueOutOfRange
 
 MAX_PAGE_SIZE = 250
 
@@ -39,10 +39,10 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit()):  # int() also takes "٣", "３", " 3" and "1_0"
-        raise ValidationFailed(f"'{name}' must be an integer.", code="10026", parameter=name)
+        raise InvalidParameterType(f"'{name}' must be an integer.", parameter=name)
     value = int(raw)
     if not low <= value <= high:
-        raise ValidationFailed(f"'{name}' must be between {low} and {high}.", code="10033", parameter=name)
+        raise ValueOutOfRange(f"'{name}' must be between {low} and {high}.", parameter=name)
     return value
 
 

@@ -17,7 +17,14 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from heliograph.domain.errors import HeliographError, ValidationFailed
+from heliograph.domain.errors import (
+    CharacterEncodingError,
+    HeliographError,
+    InvalidJson,
+    InvalidParameterType,
+    ValidationFailed,
+    error_class,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +49,8 @@ async def json_body(request: Request) -> Any:
         if "surrogate" in str(exc):  # valid JSON that orjson refuses: find the field and name it
             _refuse_unstorable(_lenient_json(raw))
         if isinstance(exc.__cause__, UnicodeDecodeError) or "utf-8" in str(exc).lower():
-            raise HeliographError("The request body is not valid UTF-8.", code="10028", status=400) from None
-        raise HeliographError(f"The request body is not valid JSON: {exc}.", code="10023", status=400) from None
+            raise CharacterEncodingError("The request body is not valid UTF-8.") from None
+        raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
     if b"\\u0000" in raw:  # JSON carries a NUL only escaped: the common body skips the walk
         _refuse_unstorable(body)
     return body
@@ -68,8 +75,6 @@ def _refuse_unstorable(body: Any) -> None:
         raise ValidationFailed(
             f"'{pointer[1:].replace('/', '.')}' contains a character that cannot be stored (NUL or an unpaired "
             "surrogate).",
-            code="10027",
-            status=422,
             pointer=pointer,
         )
 
@@ -102,7 +107,7 @@ def unstorable_pointer(value: Any, pointer: str = "") -> str | None:
 async def json_object(request: Request) -> dict[str, Any]:
     body = await json_body(request)
     if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.", code="10026", pointer="")
+        raise InvalidParameterType("The request body must be a JSON object.", pointer="")
     return body
 
 
@@ -171,7 +176,7 @@ def validate(model: type[M], body: dict[str, Any]) -> M:
         code = kind[len("telnyx_") :] if kind.startswith("telnyx_") else _CODES.get(kind, "10027")
         # a body that fails its schema is 422 whatever the code (spec errors.md §8; e.g. a bad
         # daily_spend_limit is 422 10015, profiles-and-numbers.md §2)
-        raise ValidationFailed(_message(first), code=code, status=422, pointer=pointer) from None
+        raise error_class(code)(_message(first), status=422, pointer=pointer) from None
 
 
 def validate_with_hints(request: Request, model: type[M], body: dict[str, Any]) -> tuple[M, dict[str, str]]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from heliograph.api.auth import caller_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidFilter, NotFound
 from heliograph.domain.filters import AutoRespConfigFilter, TimeRange
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso, parse_upper_bound
@@ -49,9 +49,7 @@ async def list_configs(profile_id: str, request: Request) -> Response:
                 try:
                     bounds[op] = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
                 except ValueError:
-                    raise ValidationFailed(
-                        f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name
-                    ) from None
+                    raise InvalidFilter(f"{name} must be an ISO 8601 datetime.", parameter=name) from None
         ranges[column] = TimeRange(**bounds)
     wanted = AutoRespConfigFilter(
         country_code=q.get("country_code") or None, created_at=ranges["created_at"], updated_at=ranges["updated_at"]

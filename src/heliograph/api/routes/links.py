@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
-from heliograph.domain.errors import HeliographError, NotFound
+from heliograph.domain.errors import MethodNotAllowed, NotFound
 from heliograph.services import links
 
 router = APIRouter()
@@ -26,7 +26,7 @@ def _other_method_allowed(request: Request) -> bool:
 async def _follow(request: Request, token: str) -> Response:
     if request.url.path.startswith(("/v2/", "/sandbox/")):
         if _other_method_allowed(request):
-            raise HeliographError(f"GET is not allowed on {request.url.path}.", code="10030", status=405)
+            raise MethodNotAllowed(f"GET is not allowed on {request.url.path}.")
         raise NotFound(f"No route for GET {request.url.path}.")
     url = await links.click(request.app.state.heliograph.ctx, token)
     if url is None:

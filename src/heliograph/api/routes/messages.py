@@ -16,7 +16,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.responses import json_response, raw_json_response
 from heliograph.api.schemas.whatsapp import WhatsappRequest
 from heliograph.api.validation import camel_case_hints, json_object, validate, warn
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import MessageNotFound, MissingParameter
 from heliograph.domain.ids import is_uuid
 from heliograph.services import idempotency, messages_query, sending, whatsapp
 from heliograph.services.committer import DuplicateIdempotencyKey
@@ -91,7 +91,7 @@ async def send_to(request: Request, endpoint: sending.Endpoint) -> Response:
 def _whatsapp_content(body: dict) -> dict:
     for name in ("to", "from", "whatsapp_message"):
         if body.get(name) is None:
-            raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
+            raise MissingParameter(f"The '{name}' parameter is required.", pointer=f"/{name}")
     request = validate(WhatsappRequest, body)
     return request.whatsapp_message.model_dump(exclude_none=True)
 
@@ -117,7 +117,7 @@ _add_send_routes(r for r in SEND_ROUTES if r.endpoint is not sending.SCHEDULE)
 async def retrieve_group_messages(message_id: str, request: Request) -> Response:
     hg = request.app.state.heliograph
     if not is_uuid(message_id):
-        raise NotFound(f"The message with ID {message_id} was not found.", code="40303")
+        raise MessageNotFound(f"The message with ID {message_id} was not found.")
     data = await messages_query.group(hg.ctx, caller_of(request).organization_id, message_id)
     return json_response({"data": data})
 
@@ -131,7 +131,7 @@ async def retrieve_message(message_id: str, request: Request) -> Response:
     hg = request.app.state.heliograph
     caller = caller_of(request)
     if not is_uuid(message_id):
-        raise NotFound(f"The message with ID {message_id} was not found.", code="40303")
+        raise MessageNotFound(f"The message with ID {message_id} was not found.")
     wire = await messages_query.retrieve(hg.ctx, caller.organization_id, message_id)
     return json_response({"data": wire})
 
@@ -141,6 +141,6 @@ async def cancel_scheduled(message_id: str, request: Request) -> Response:
     hg = request.app.state.heliograph
     caller = caller_of(request)
     if not is_uuid(message_id):
-        raise NotFound(f"The message with ID {message_id} was not found.", code="40303")
+        raise MessageNotFound(f"The message with ID {message_id} was not found.")
     wire = await messages_query.cancel(hg.ctx, caller.organization_id, message_id)
     return json_response(wire)  # Telnyx answers this one without the data wrapper

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidEnumValue, NotFound
 from heliograph.domain.ids import is_uuid
 from heliograph.services import metrics
 
@@ -18,9 +18,8 @@ router = APIRouter()
 def _time_frame(request: Request) -> str:
     value = request.query_params.get("time_frame", "24h")
     if value not in metrics.TIME_FRAMES:
-        raise ValidationFailed(
+        raise InvalidEnumValue(
             f"time_frame must be one of {', '.join(metrics.TIME_FRAMES)}.",
-            code="10032",
             parameter="time_frame",
         )
     return value

@@ -10,7 +10,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidFilter, MissingParameter, NotFound
 from heliograph.domain.filters import NumberOrderFilter
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso
@@ -45,7 +45,7 @@ async def create_order(request: Request) -> Response:
     ctx = request.app.state.heliograph.ctx
     body = await json_object(request)
     if not body.get("phone_numbers"):
-        raise ValidationFailed("The 'phone_numbers' parameter is required.", code="10004", pointer="/phone_numbers")
+        raise MissingParameter("The 'phone_numbers' parameter is required.", pointer="/phone_numbers")
     model = validate(OrderCreate, body)
     order = await numbers.create_order(ctx, caller_of(request).organization_id, model.model_dump())
     return json_response({"data": views.number_order(order)})
@@ -83,14 +83,14 @@ async def list_orders(request: Request) -> Response:
             try:
                 bounds[op] = parse_iso(q[name])
             except ValueError:
-                raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+                raise InvalidFilter(f"{name} must be an ISO 8601 datetime.", parameter=name) from None
     count = None
     if q.get("filter[phone_numbers_count]"):
         name = "filter[phone_numbers_count]"
         try:
             count = int(q[name])
         except ValueError:
-            raise ValidationFailed(f"{name} must be an integer.", code="10031", parameter=name) from None
+            raise InvalidFilter(f"{name} must be an integer.", parameter=name) from None
     wanted = NumberOrderFilter(
         status=q.get("filter[status]") or None,
         customer_reference=q.get("filter[customer_reference]") or None,

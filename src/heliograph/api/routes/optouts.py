@@ -8,7 +8,7 @@ from starlette.responses import Response
 from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidFilter
 from heliograph.domain.filters import OptOutFilter, TimeRange
 from heliograph.domain.times import parse_iso, parse_upper_bound
 from heliograph.services import compliance
@@ -27,7 +27,7 @@ async def list_optouts(request: Request) -> Response:
             try:
                 bounds[op] = parse_upper_bound(q[name]) if name.endswith("[lte]") else parse_iso(q[name])
             except ValueError:
-                raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+                raise InvalidFilter(f"{name} must be an ISO 8601 datetime.", parameter=name) from None
     wanted = OptOutFilter(
         messaging_profile_id=q.get("filter[messaging_profile_id]") or None,
         from_number=q.get("filter[from]") or None,

@@ -12,7 +12,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidEnumValue, InvalidSort
 from heliograph.services import numbers
 
 router = APIRouter()
@@ -34,9 +34,8 @@ async def list_numbers_page(request: Request, *, hosted: bool | None) -> Respons
     q = request.query_params
     number_type = q.get("filter[type]")
     if number_type is not None and number_type not in _TYPES:
-        raise ValidationFailed(
+        raise InvalidEnumValue(
             "filter[type] must be one of tollfree, longcode, shortcode.",
-            code="10032",
             parameter="filter[type]",
         )
     aliases: dict[str | None, str | None] = {
@@ -47,7 +46,7 @@ async def list_numbers_page(request: Request, *, hosted: bool | None) -> Respons
     number_type = aliases.get(number_type, number_type)
     sort = q.get("sort[phone_number]")
     if sort is not None and sort not in ("asc", "desc"):
-        raise ValidationFailed("sort[phone_number] must be asc or desc.", code="10018", parameter="sort[phone_number]")
+        raise InvalidSort("sort[phone_number] must be asc or desc.", parameter="sort[phone_number]")
     exact = q.get("filter[phone_number]") or q.get("filter[phone_number][eq]")
     rows, total = await numbers.list_numbers(
         ctx,

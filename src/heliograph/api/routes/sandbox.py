@@ -10,7 +10,7 @@ from heliograph.api.auth import caller_of
 from heliograph.api.responses import json_response
 from heliograph.api.validation import json_object, validate
 from heliograph.domain import phone
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import NotE164
 from heliograph.services import handsets, inbound, views
 
 router = APIRouter()
@@ -18,7 +18,7 @@ router = APIRouter()
 
 def _handset(e164: str) -> str:
     if not (phone.is_e164(e164) or phone.is_short_code(e164)):
-        raise ValidationFailed(f"{e164!r} is not an E.164 number.", code="10016", parameter="e164")
+        raise NotE164(f"{e164!r} is not an E.164 number.", parameter="e164")
     return e164
 
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from heliograph.api.auth import caller_of
 from heliograph.api.pagination import page_of
 from heliograph.api.responses import json_response
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidFilter, NotFound
 from heliograph.domain.filters import TimeRange, WebhookDeliveryFilter
 from heliograph.domain.ids import is_uuid
 from heliograph.domain.times import parse_iso, parse_upper_bound
@@ -24,16 +24,15 @@ def _time(q, name: str) -> int | None:  # noqa: ANN001
     try:
         return parse_upper_bound(raw) if name.endswith("[lte]") else parse_iso(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be an ISO 8601 datetime.", code="10031", parameter=name) from None
+        raise InvalidFilter(f"{name} must be an ISO 8601 datetime.", parameter=name) from None
 
 
 def _filter(request: Request) -> WebhookDeliveryFilter:
     q = request.query_params
     status = q.get("filter[status][eq]")
     if status is not None and status not in ("delivered", "failed"):
-        raise ValidationFailed(
+        raise InvalidFilter(
             "filter[status][eq] must be delivered or failed.",
-            code="10031",
             parameter="filter[status][eq]",
         )
     types = q.get("filter[event_type]")
