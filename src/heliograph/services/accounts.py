@@ -17,7 +17,6 @@ from heliograph.services import numbers, profiles, sealing, signing
 from heliograph.services.context import Context
 from heliograph.settings import Settings
 from heliograph.store import accounts as store
-from heliograph.store.tables import api_keys, organizations
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ async def create_organization(ctx: Context, name: str, *, sandbox: bool = False)
         "created_at": ctx.now(),
     }
     async with ctx.db.transaction() as conn:
-        await store.insert(conn, organizations, row)
+        await store.insert_organization(conn, row)
     return row
 
 
@@ -186,9 +185,8 @@ async def add_api_key(ctx: Context, organization_id: str, key: str | None = None
     async with ctx.db.transaction() as conn:
         if await store.organization_for_key(conn, hash_key(key)) is not None:
             return key
-        await store.insert(
+        await store.insert_api_key(
             conn,
-            api_keys,
             {
                 "id": new_uuid(),
                 "organization_id": organization_id,

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from heliograph.domain import phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
 from heliograph.services.context import Context
 from heliograph.services.senders import ALPHANUMERIC
 from heliograph.store import accounts as store
-from heliograph.store.tables import alphanumeric_sender_ids
 
 Row = dict[str, Any]
 
@@ -49,14 +46,12 @@ async def create(ctx: Context, org_id: str, values: Row) -> Row:
             "us_long_code_fallback": fallback,
             "created_at": ctx.now(),
         }
-        try:
-            await store.insert(conn, alphanumeric_sender_ids, row)
-        except IntegrityError:
+        if not await store.insert_alpha_sender(conn, row):
             raise ValidationFailed(
                 f"{sender_id} is already an alphanumeric sender ID of this messaging profile.",
                 code="40326",
                 pointer="/alphanumeric_sender_id",
-            ) from None
+            )
     return row
 
 

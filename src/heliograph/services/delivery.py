@@ -19,7 +19,6 @@ from heliograph.services.dispatch import message_error, message_event, submissio
 from heliograph.store import accounts, outbox
 from heliograph.store import messages as store
 from heliograph.store.engine import BACKGROUND_BATCH
-from heliograph.store.tables import handset_messages
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ async def write_plan(ctx: Context, conn, plan: ReportPlan) -> int:  # noqa: ANN0
     await outbox.add_events(conn, plan.events)
     await metrics.record(conn, plan.transitions)
     if plan.copies:
-        await conn.execute(handset_messages.insert(), plan.copies)
+        await store.add_handset_messages(conn, plan.copies)
     return replies
 
 

@@ -15,7 +15,6 @@ from heliograph.services import webhooks
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
 from heliograph.store import compliance as store
-from heliograph.store.tables import short_links
 
 Row = dict[str, Any]
 
@@ -91,4 +90,4 @@ async def click(ctx: Context, token: str) -> str | None:
     return link["url"]
 
 
-__all__ = ["rewrite", "link_rows", "click", "short_links"]
+__all__ = ["rewrite", "link_rows", "click"]

@@ -11,7 +11,6 @@ from heliograph.domain.ids import new_phone_number_id, new_uuid
 from heliograph.domain.times import later
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
-from heliograph.store.tables import number_orders, phone_numbers, short_codes
 
 Row = dict[str, Any]
 
@@ -75,7 +74,7 @@ async def add_number(
                 "created_at": now,
                 "updated_at": now,
             }
-            await store.insert(conn, short_codes, row)
+            await store.insert_short_code(conn, row)
             return row
         if not phone.is_e164(number):
             raise ValidationFailed(f"{number} is not an E.164 number.", code="10016", pointer="/phone_number")
@@ -94,7 +93,7 @@ async def add_number(
         kind_value = {"long-code": "longcode", "toll-free": "tollfree"}.get(kind or "")
         row = _number_row(org_id, number, profile_id, now, kind=kind_value, hosted=hosted, whatsapp=whatsapp)
         row["mps"] = mps
-        await store.insert(conn, phone_numbers, row)
+        await store.insert_number(conn, row)
         return row
 
 
@@ -155,7 +154,7 @@ async def create_order(ctx: Context, org_id: str, values: Row) -> Row:
         entries = []
         for item in requested:
             entry = _order_phone_number(item["phone_number"], item)
-            await store.insert(conn, phone_numbers, _number_row(org_id, item["phone_number"], profile_id, now))
+            await store.insert_number(conn, _number_row(org_id, item["phone_number"], profile_id, now))
             entries.append(entry)
         order = {
             "id": new_uuid(),
@@ -169,7 +168,7 @@ async def create_order(ctx: Context, org_id: str, values: Row) -> Row:
             "created_at": now,
             "updated_at": now,
         }
-        await store.insert(conn, number_orders, order)
+        await store.insert_order(conn, order)
     return order
 
 
@@ -219,7 +218,7 @@ async def delete_hosted(ctx: Context, org_id: str, id_or_e164: str) -> Row:
         if row is None or not row["hosted"]:
             raise NotFound(f"Hosted number {id_or_e164} was not found.")
         await store.forget_sticky_senders(conn, number=row["phone_number"])
-        await conn.execute(phone_numbers.delete().where(phone_numbers.c.id == row["id"]))
+        await store.delete_number(conn, row["id"])
     return row
 
 

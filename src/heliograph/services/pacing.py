@@ -14,12 +14,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from heliograph.domain.errors import MessagingRejected
 from heliograph.domain.throughput import interval_us
 from heliograph.services.context import Context
 from heliograph.store import pacing as store
+from heliograph.store.engine import Connection
 
 Row = dict[str, Any]
 
@@ -42,7 +41,7 @@ def queue_full() -> MessagingRejected:
     return MessagingRejected("Message queue is full. Wait before resending.", code="40318")
 
 
-async def assign(conn: AsyncConnection, requests: list[tuple[Any, SlotRequest]]) -> list[Any]:
+async def assign(conn: Connection, requests: list[tuple[Any, SlotRequest]]) -> list[Any]:
     """Give every request's rows their slots (due_at, wait_seconds); the owners (intents) refused because
     their queue would outlast their validity. Senders are advanced in name order, so concurrent batches
     lock their rows in one order and never deadlock."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid, new_v1_secret
 from heliograph.domain.times import later
@@ -13,7 +11,6 @@ from heliograph.services import destinations
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
-from heliograph.store.tables import messaging_profiles
 
 Row = dict[str, Any]
 
@@ -92,7 +89,7 @@ async def create_profile(ctx: Context, org_id: str, values: Row) -> Row:
     if row["number_pool_settings"] is not None:
         row["number_pool_settings"] = merge_pool_settings(None, row["number_pool_settings"])
     async with ctx.db.transaction() as conn:
-        await store.insert(conn, messaging_profiles, row)
+        await store.insert_profile(conn, row)
     return row
 
 
@@ -106,14 +103,7 @@ async def get_profile(ctx: Context, org_id: str, profile_id: str) -> Row:
 
 async def default_profile(ctx: Context, org_id: str) -> Row | None:
     async with ctx.db.read() as conn:
-        query = (
-            select(messaging_profiles)
-            .where(messaging_profiles.c.organization_id == org_id)
-            .order_by(messaging_profiles.c.created_at)
-            .limit(1)
-        )
-        row = (await conn.execute(query)).mappings().first()
-    return dict(row) if row else None
+        return await store.first_profile(conn, org_id)
 
 
 async def list_profiles(ctx: Context, org_id: str, **filters: Any) -> tuple[list[Row], int]:

@@ -28,10 +28,9 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select, update
 
 from heliograph.settings import Settings
-from heliograph.store.tables import connectors, organizations
+from heliograph.store import accounts, carriers
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +174,8 @@ async def reseal_all(ctx: Any) -> ResealReport:
     box = sealer(ctx)
     report = ResealReport()
     async with ctx.db.read() as conn:
-        orgs = (await conn.execute(select(organizations.c.id, organizations.c.signing_seed))).all()
-        connector_rows = (await conn.execute(select(connectors.c.name, connectors.c.config))).all()
+        orgs = await accounts.signing_seeds_of_all(conn)
+        connector_rows = await carriers.connector_configs(conn)
     seed_updates, config_updates = [], []
     for org_id, stored in orgs:
         plain = box.open(stored, seed_context(org_id))
@@ -191,17 +190,14 @@ async def reseal_all(ctx: Any) -> ResealReport:
     if seed_updates or config_updates:
         async with ctx.db.transaction() as conn:
             for org_id, old, new in seed_updates:
-                statement = update(organizations).where(
-                    organizations.c.id == org_id, organizations.c.signing_seed == old
-                )
-                report.resealed += (await conn.execute(statement.values(signing_seed=new))).rowcount
-            for name, _old, new in config_updates:
+                report.resealed += await accounts.replace_signing_seed(conn, org_id, old, new)
+            for name, _old, new_config in config_updates:
                 # JSON columns do not compare portably; a connector's secrets change only through the CLI
-                await conn.execute(update(connectors).where(connectors.c.name == name).values(config=new))
+                await carriers.replace_connector_config(conn, name, new_config)
                 report.resealed += 1
     async with ctx.db.read() as conn:
-        values = list((await conn.execute(select(organizations.c.signing_seed))).scalars())
-        for (config,) in (await conn.execute(select(connectors.c.config))).all():
+        values = [seed for _, seed in await accounts.signing_seeds_of_all(conn)]
+        for _, config in await carriers.connector_configs(conn):
             values += [v for k, v in (config or {}).items() if k in SECRET_CONFIG_KEYS and isinstance(v, str) and v]
     for value in values:
         if box.current is not None and value.startswith(f"{PREFIX}{box.current}:"):

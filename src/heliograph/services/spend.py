@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from heliograph.domain.errors import MessagingRejected
 from heliograph.domain.pricing import money
 from heliograph.services import webhooks
 from heliograph.store import outbox
 from heliograph.store import spend as store
+from heliograph.store.engine import Connection
 
 Row = dict[str, Any]
 DAY_US = 86_400 * 1_000_000
@@ -66,7 +65,7 @@ def limit_reached(charge: SpendCharge) -> MessagingRejected:
     )
 
 
-async def apply(conn: AsyncConnection, charge: SpendCharge) -> MessagingRejected | None:
+async def apply(conn: Connection, charge: SpendCharge) -> MessagingRejected | None:
     """Charge inside the commit's transaction: None when charged, the refusal otherwise (and, the first
     time that day, the profile's `messaging-profile.spend-limit-reached` webhook, owed in the same transaction)."""
     profile_id = charge.profile["id"]

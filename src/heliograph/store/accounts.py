@@ -8,7 +8,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import NumberOrderFilter
@@ -33,8 +34,41 @@ def _one(result) -> Row | None:  # noqa: ANN001
     return dict(row) if row is not None else None
 
 
-async def insert(conn: AsyncConnection, table, row: Row) -> None:  # noqa: ANN001
+async def _insert(conn: AsyncConnection, table: Table, row: Row) -> None:
     await conn.execute(table.insert(), [row])
+
+
+async def insert_organization(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, organizations, row)
+
+
+async def insert_api_key(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, api_keys, row)
+
+
+async def insert_profile(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, messaging_profiles, row)
+
+
+async def insert_number(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, phone_numbers, row)
+
+
+async def insert_short_code(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, short_codes, row)
+
+
+async def insert_order(conn: AsyncConnection, row: Row) -> None:
+    await _insert(conn, number_orders, row)
+
+
+async def insert_alpha_sender(conn: AsyncConnection, row: Row) -> bool:
+    """Add a sender ID to its profile; False when the profile already has it (nothing is added)."""
+    try:
+        await _insert(conn, alphanumeric_sender_ids, row)
+    except IntegrityError:
+        return False
+    return True
 
 
 async def get_organization(conn: AsyncConnection, org_id: str) -> Row | None:
@@ -47,6 +81,22 @@ async def signing_seeds(conn: AsyncConnection, org_ids: set[str]) -> dict[str, s
         return {}
     query = select(organizations.c.id, organizations.c.signing_seed).where(organizations.c.id.in_(org_ids))
     return {org_id: seed for org_id, seed in (await conn.execute(query)).all()}
+
+
+async def signing_seeds_of_all(conn: AsyncConnection) -> list[tuple[str, str]]:
+    """(organization id, signing seed as stored) for every organization."""
+    query = select(organizations.c.id, organizations.c.signing_seed)
+    return [(org_id, seed) for org_id, seed in (await conn.execute(query)).all()]
+
+
+async def replace_signing_seed(conn: AsyncConnection, org_id: str, old: str, new: str) -> int:
+    """Store `new` if the organization's seed is still `old` (compare and set); 1 if it was, else 0."""
+    statement = (
+        update(organizations)
+        .where(organizations.c.id == org_id, organizations.c.signing_seed == old)
+        .values(signing_seed=new)
+    )
+    return (await conn.execute(statement)).rowcount
 
 
 async def sandbox_organization(conn: AsyncConnection) -> Row | None:
@@ -127,6 +177,17 @@ async def key_with_organization(conn: AsyncConnection, key_id: str) -> tuple[Row
 async def get_profile(conn: AsyncConnection, org_id: str, profile_id: str) -> Row | None:
     query = select(messaging_profiles).where(
         messaging_profiles.c.id == profile_id, messaging_profiles.c.organization_id == org_id
+    )
+    return _one(await conn.execute(query))
+
+
+async def first_profile(conn: AsyncConnection, org_id: str) -> Row | None:
+    """The organization's oldest messaging profile."""
+    query = (
+        select(messaging_profiles)
+        .where(messaging_profiles.c.organization_id == org_id)
+        .order_by(messaging_profiles.c.created_at)
+        .limit(1)
     )
     return _one(await conn.execute(query))
 
@@ -280,6 +341,10 @@ async def list_numbers(
 
 async def update_number(conn: AsyncConnection, number_id: str, values: Row) -> None:
     await conn.execute(update(phone_numbers).where(phone_numbers.c.id == number_id).values(**values))
+
+
+async def delete_number(conn: AsyncConnection, number_id: str) -> None:
+    await conn.execute(phone_numbers.delete().where(phone_numbers.c.id == number_id))
 
 
 async def numbers_of_profile(conn: AsyncConnection, profile_id: str) -> list[Row]:

@@ -35,6 +35,18 @@ async def update_connector_config(conn: AsyncConnection, name: str, config: Row,
     await conn.execute(update(connectors).where(connectors.c.name == name).values(config=config, updated_at=now))
 
 
+async def connector_configs(conn: AsyncConnection) -> list[tuple[str, Row | None]]:
+    """(name, config) of every connector."""
+    return [
+        (name, config) for name, config in (await conn.execute(select(connectors.c.name, connectors.c.config))).all()
+    ]
+
+
+async def replace_connector_config(conn: AsyncConnection, name: str, config: Row) -> None:
+    """Store a connector's config as is (re-sealed secrets: updated_at stays)."""
+    await conn.execute(update(connectors).where(connectors.c.name == name).values(config=config))
+
+
 async def delete_connector(conn: AsyncConnection, name: str) -> None:
     await conn.execute(delete(connectors).where(connectors.c.name == name))
     await conn.execute(delete(connector_links).where(connector_links.c.connector == name))

@@ -24,6 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from heliograph.store import driver
 
+# what services annotate a transaction's (or a read's) connection with: they pass it to store/ functions
+Connection = AsyncConnection
+
 PG_READER_CONNECTIONS = 4  # the send path's lookups take well under a millisecond each
 
 

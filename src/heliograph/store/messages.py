@@ -1,4 +1,5 @@
-"""Messages: read one, change state in batches. Inserts go through the group committer (services)."""
+"""Messages: read one, change state in batches. Sends are inserted by the group committer (services);
+inbound messages, their auto-replies and handset copies here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.store.tables import handset_messages, messages
 
 Row = dict[str, Any]
+
+
+async def insert_messages(conn: AsyncConnection, rows: list[Row]) -> None:
+    """Inbound messages and the auto-replies they triggered."""
+    await conn.execute(messages.insert(), rows)
 
 
 async def get_message(conn: AsyncConnection, org_id: str, message_id: str) -> Row | None:
@@ -119,6 +125,11 @@ async def handset_inbox(conn: AsyncConnection, org_id: str, handset: str, limit:
         .limit(limit)
     )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def add_handset_messages(conn: AsyncConnection, rows: list[Row]) -> None:
+    """Copies of delivered messages in the virtual handsets' inboxes."""
+    await conn.execute(handset_messages.insert(), rows)
 
 
 async def clear_handset(conn: AsyncConnection, org_id: str, handset: str) -> int:
