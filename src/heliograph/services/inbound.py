@@ -22,7 +22,7 @@ from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
 from heliograph.store import compliance as compliance_store
-from heliograph.store.tables import messages
+from heliograph.store import messages as message_store
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ async def process(
     outcome = InboundOutcome(row)
     if profile is not None and not media_urls:
         await _keywords(ctx, conn, receiver, row, outcome, remote.country, now)
-    await conn.execute(messages.insert(), [row] + outcome.replies)
+    await message_store.insert_messages(conn, [row] + outcome.replies)
     await metrics.record(conn, [], [row])
     event = webhooks.new_event(
         organization_id=receiver.organization_id,
