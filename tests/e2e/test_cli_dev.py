@@ -84,11 +84,6 @@ class Listen:
             self.process.wait(5)
 
 
-@pytest.fixture
-def verify(server: Server) -> Verifier:
-    return Verifier(server)
-
-
 def forwarded(receiver: WebhookReceiver, path: str, message_id: str) -> list[tuple[Any, dict[str, Any]]]:
     out = []
     for r in receiver.events(path):

@@ -49,18 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture
-def verify(server: Server) -> Verifier:
-    return Verifier(server)
-
-
-@pytest.fixture
-def hooked(server: Server, receiver: WebhookReceiver) -> tuple[str, str]:
-    """A profile whose webhook_url is the receiver's /profile, and a long code on it."""
-    profile = new_profile(server, webhook_url=receiver.url("/profile"))
-    return profile["id"], new_sender(server, profile["id"])
-
-
 # --- helpers ----------------------------------------------------------------------------------------
 
 

@@ -23,18 +23,6 @@ from support import Server, WebhookReceiver
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def verify(server: Server) -> Verifier:
-    return Verifier(server)
-
-
-@pytest.fixture
-def hooked(server: Server, receiver: WebhookReceiver) -> tuple[str, str]:
-    """A profile whose webhook_url is the receiver's /profile, and a sender number on it."""
-    profile = new_profile(server, webhook_url=receiver.url("/profile"))
-    return profile["id"], new_sender(server, profile["id"])
-
-
 def test_delivered_message_sends_sent_then_finalized(
     server: Server, receiver: WebhookReceiver, hooked: tuple[str, str], verify: Verifier
 ) -> None:
