@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from heliograph.domain import keywords
-from heliograph.domain.errors import MessagingRejected, NotFound, ValidationFailed
+from heliograph.domain.errors import (
+    BlockedByStop,
+    DuplicateResource,
+    InvalidValue,
+    MessagingRejected,
+    NotFound,
+    ValueOutOfRange,
+)
 from heliograph.domain.filters import AutoRespConfigFilter, OptOutFilter
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso, later
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import compliance as store
 
-Row = dict[str, Any]
-
 
 def blocked(from_number: str, to: str, pointer: str = "/to") -> MessagingRejected:
-    return MessagingRejected(
+    return BlockedByStop(
         f"Messages cannot be sent from '{from_number}' to '{to}' due to an existing block rule.",
-        code="40300",
         pointer=pointer,
     )
 
@@ -82,26 +85,23 @@ async def _profile(conn, org_id: str, profile_id: str) -> Row:  # noqa: ANN001
 async def _check_config(conn, profile_id: str, values: Row, exclude_id: str | None = None) -> Row:  # noqa: ANN001
     words = [keywords.normalise(k) for k in values["keywords"]]
     if not 1 <= len(words) <= 20 or any(not w for w in words):
-        raise ValidationFailed("'keywords' must hold 1 to 20 non-empty keywords.", code="10033", pointer="/keywords")
+        raise ValueOutOfRange("'keywords' must hold 1 to 20 non-empty keywords.", pointer="/keywords")
     conflict = keywords.reserved_conflict(values["op"], words)
     if conflict:
-        raise ValidationFailed(
+        raise InvalidValue(
             f"{conflict} is reserved for the '{keywords.RESERVED[conflict]}' operation.",
-            code="10015",
-            status=422,
             pointer="/keywords",
         )
     text = values.get("resp_text")
     if text is not None and len(text) < 20:
-        raise ValidationFailed("'resp_text' must be at least 20 characters.", code="10033", pointer="/resp_text")
+        raise ValueOutOfRange("'resp_text' must be at least 20 characters.", pointer="/resp_text")
     for other in await store.configs_of_profile(conn, profile_id):
         if other["id"] == exclude_id or other["country_code"] != values["country_code"]:
             continue
         taken = set(words) & {keywords.normalise(k) for k in other["keywords"]}
         if taken:
-            raise ValidationFailed(
+            raise DuplicateResource(
                 f"Keyword {sorted(taken)[0]} is already used by another auto-response config for this country.",
-                code="10012",
                 pointer="/keywords",
             )
     return {**values, "keywords": words}

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from heliograph.domain.errors import AuthenticationFailed
+from heliograph.domain.errors import ApiKeyRevoked, AuthenticationFailed
 from heliograph.services import sealing
 from heliograph.services.accounts import Caller, hash_key
 from heliograph.services.context import Context
@@ -36,7 +36,7 @@ async def open_session(ctx: Context, api_key: str) -> str:
             raise AuthenticationFailed("The API key is not valid.")
         key, _ = found
         if key["revoked_at"] is not None:
-            raise AuthenticationFailed("This API key has been revoked.", code="20002")
+            raise ApiKeyRevoked("This API key has been revoked.")
         org = await store.get_organization(conn, key["organization_id"])
     assert org is not None
     expires = ctx.now() // 1_000_000 + SESSION_SECONDS

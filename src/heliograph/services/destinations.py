@@ -28,7 +28,7 @@ import httpcore
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidUrl
 from heliograph.domain.urls import is_public_address
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -282,9 +282,8 @@ def check_webhook_urls(
     for name in names:
         value = values.get(name)
         if isinstance(value, str) and value and (refusal := guard.refusal(value)):
-            raise ValidationFailed(
+            raise InvalidUrl(
                 f"'{name}' is not allowed: {refusal} (HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS lists exceptions).",
-                code="10003",
                 pointer=f"/{name}",
             )
 

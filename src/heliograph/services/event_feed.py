@@ -23,7 +23,8 @@ from typing import Any
 
 import orjson
 
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidValue, NotFound
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.services import sealing, signing, webhooks
 from heliograph.services.context import Context
@@ -31,7 +32,6 @@ from heliograph.store import event_feed as store
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 START = "0_0"
 POLL_SECONDS = 0.2
 BATCH = 100
@@ -82,9 +82,9 @@ def parse_cursor(raw: str) -> tuple[int, int]:
         txid, seq = raw.split("_")
         value = (int(txid), int(seq))
     except ValueError:
-        raise ValidationFailed(f"{raw!r} is not an event cursor.", code="10015", parameter="after") from None
+        raise InvalidValue(f"{raw!r} is not an event cursor.", parameter="after") from None
     if value[0] < 0 or value[1] < 0:
-        raise ValidationFailed(f"{raw!r} is not an event cursor.", code="10015", parameter="after")
+        raise InvalidValue(f"{raw!r} is not an event cursor.", parameter="after")
     return value
 
 

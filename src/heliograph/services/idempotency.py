@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidValue, StillProcessing, ValidationFailed
 from heliograph.services.context import Context
 from heliograph.store import idempotency as store
 
@@ -50,7 +50,7 @@ class InFlight:
     def claim(self, record: IdempotencyRecord) -> None:
         ident = (record.organization_id, record.method, record.path, record.key)
         if ident in self._keys:
-            raise ValidationFailed("A request with this Idempotency-Key is still being processed.", code="10036")
+            raise StillProcessing("A request with this Idempotency-Key is still being processed.")
         self._keys.add(ident)
 
     def release(self, record: IdempotencyRecord) -> None:
@@ -61,9 +61,7 @@ def record_for(
     ctx: Context, organization_id: str, method: str, path: str, key: str, body: bytes, query: str
 ) -> IdempotencyRecord:
     if not KEY_FORMAT.match(key):
-        raise ValidationFailed(
-            "Idempotency-Key must be 1–255 characters of letters, digits, '_', ':' or '-'.", code="10015"
-        )
+        raise InvalidValue("Idempotency-Key must be 1–255 characters of letters, digits, '_', ':' or '-'.")
     digest = hashlib.sha256(body + b"\0" + query.encode()).hexdigest()
     horizon = ctx.now() - int(ctx.settings.idempotency_ttl_hours * 3600 * 1_000_000)
     return IdempotencyRecord(organization_id, method, path, key, digest, horizon)
@@ -78,7 +76,5 @@ async def find_replay(ctx: Context, record: IdempotencyRecord) -> Replay | None:
     if row is None:
         return None
     if row["request_hash"] != record.request_hash:
-        raise ValidationFailed(
-            "This Idempotency-Key was already used with a different request body or query.", code="10027"
-        )
+        raise ValidationFailed("This Idempotency-Key was already used with a different request body or query.")
     return Replay(row["response_status"], row["response_body"].encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heliograph.domain.errors import HeliographError, NotFound
+from heliograph.domain.errors import MessageNotFound, NotCancellable, NotFound
 from heliograph.services import telemetry, views
 from heliograph.services.context import Context
 from heliograph.store import carriers as carrier_store
@@ -15,7 +15,7 @@ CANCEL_MARGIN_SECONDS = 60
 
 
 def _not_found(message_id: str) -> NotFound:
-    return NotFound(f"The message with ID {message_id} was not found.", code="40303")
+    return MessageNotFound(f"The message with ID {message_id} was not found.")
 
 
 async def retrieve(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
@@ -41,16 +41,12 @@ async def cancel(ctx: Context, org_id: str, message_id: str) -> dict[str, Any]:
         if row is None:
             raise _not_found(message_id)
         if row["status"] != "scheduled":
-            raise HeliographError(
+            raise NotCancellable(
                 f"Only scheduled messages can be cancelled; this one is {row['status']}.",
-                code="10015",
-                status=403,
             )
         if row["send_at"] - ctx.now() <= CANCEL_MARGIN_SECONDS * 1_000_000:
-            raise HeliographError(
+            raise NotCancellable(
                 "A scheduled message can be cancelled only until 60 seconds before its send_at.",
-                code="10015",
-                status=403,
             )
         change = {"id": row["id"], "status": "cancelled", "due_at": None, "lease_until": None}
         await store.update_many(conn, [change])

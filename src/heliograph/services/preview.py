@@ -9,15 +9,13 @@ it reports exactly what `POST /v2/messages` would, refusals included (40302 too 
 
 from __future__ import annotations
 
-from typing import Any
-
 from heliograph.domain import encoding as enc
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidEnumValue
 from heliograph.domain.pricing import money
+from heliograph.domain.rows import Row
 from heliograph.services import sending
 from heliograph.services.context import Context
 
-Row = dict[str, Any]
 ENCODINGS = ("auto", "gsm7", "ucs2")
 
 
@@ -41,7 +39,7 @@ def _characters(text: str) -> list[Row]:
 def preview(ctx: Context, text: str, *, encoding: str = "auto", smart_encoding: bool = False) -> Row:
     """The send path's verdict on `text` for one SMS recipient; raises the same errors the send would."""
     if encoding not in ENCODINGS:
-        raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
+        raise InvalidEnumValue("'encoding' must be one of auto, gsm7, ucs2.", pointer="/encoding")
     # the send path's own step: the request's `encoding` and the profile's `smart_encoding`
     encoded = sending.encode(ctx, text, "SMS", encoding=encoding, smart=smart_encoding)
     segments = enc.split_parts(encoded.transmitted, encoded.encoding)

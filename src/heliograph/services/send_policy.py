@@ -9,7 +9,14 @@ are checked later, in the commit's transaction (services/spend.py, services/paci
 from __future__ import annotations
 
 from heliograph.domain import phone
-from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.errors import (
+    DestinationNotWhitelisted,
+    InvalidDestinationRegion,
+    InvalidFromForMms,
+    MessagingDisabled,
+    ProfileDisabled,
+    UnsupportedMessageType,
+)
 from heliograph.services import compliance, destinations
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
@@ -34,23 +41,21 @@ def destination_info(to: str, sender: Sender) -> phone.NumberInfo:
 def check_policy(caller: Caller, sender: Sender, to: str, destination: phone.NumberInfo, pointer: str = "/to") -> None:
     profile = sender.profile
     if not profile["enabled"]:
-        raise MessagingRejected(f"The specified messaging profile {profile['id']} is disabled.", code="40312")
+        raise ProfileDisabled(f"The specified messaging profile {profile['id']} is disabled.")
     if not caller.messaging_enabled:
-        raise MessagingRejected("Messaging has been disabled on your account.", code="40314", status=403)
+        raise MessagingDisabled("Messaging has been disabled on your account.")
     whitelist = profile["whitelisted_destinations"] or []
     if not whitelist:
-        raise MessagingRejected("Messaging profile is missing whitelisted destinations.", code="40331")
+        raise DestinationNotWhitelisted("Messaging profile is missing whitelisted destinations.")
     if "*" not in whitelist and destination.country not in whitelist:
-        raise MessagingRejected(
+        raise InvalidDestinationRegion(
             f"The region {destination.country or 'unknown'} for the destination {to} is not included in the "
             "messaging profile's whitelisted destinations.",
-            code="40309",
             pointer=pointer,
         )
     if profile["mobile_only"] and destination.line_type not in ("Wireless", "Pre-Paid Wireless"):
-        raise MessagingRejected(
+        raise UnsupportedMessageType(
             f"Sending messages from {sender.number} to {to} is currently unsupported (the profile is mobile only).",
-            code="40301",
             pointer=pointer,
         )
 
@@ -71,8 +76,7 @@ def mms_allowed(sender: Sender, destination: phone.NumberInfo) -> bool:
 def check_mms_fallback(sender: Sender) -> None:
     """An MMS that cannot go this way becomes an SMS only where the profile asks for it (40308 otherwise)."""
     if not sender.profile["mms_fall_back_to_sms"] or sender.kind == "alphanumeric":
-        raise MessagingRejected(
+        raise InvalidFromForMms(
             "MMS can only be sent from US long code numbers and MMS-configured short codes, to domestic destinations.",
-            code="40308",
             pointer="/from",
         )

@@ -15,7 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import (
+    InvalidEnumValue,
+    InvalidParameterType,
+    InvalidUrl,
+    MissingParameter,
+)
 
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_URL_LENGTH = 2000
@@ -122,9 +127,9 @@ def check_required(request: SendRequest) -> None:
     endpoint = request.endpoint
     for name in endpoint.required:
         if request.missing(name):
-            raise ValidationFailed(f"The '{name}' parameter is required.", code="10004", pointer=f"/{name}")
+            raise MissingParameter(f"The '{name}' parameter is required.", pointer=f"/{name}")
     if endpoint.kind in ("send", "schedule") and not request.from_ and not request.messaging_profile_id:
-        raise ValidationFailed("Either 'from' or 'messaging_profile_id' is required.", code="10004", pointer="/from")
+        raise MissingParameter("Either 'from' or 'messaging_profile_id' is required.", pointer="/from")
 
 
 # --- rows 1–5 of §3 ---------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ def check_required(request: SendRequest) -> None:
 
 def _check_types(body: dict[str, Any], *, to_type: type = str) -> None:
     if body.get("to") is None:
-        raise ValidationFailed("The 'to' parameter is required.", code="10004", pointer="/to")
+        raise MissingParameter("The 'to' parameter is required.", pointer="/to")
     for name, expected in FIELD_TYPES.items():
         value = body.get(name)
         if value is None:
@@ -141,9 +146,8 @@ def _check_types(body: dict[str, Any], *, to_type: type = str) -> None:
             expected = to_type
         # bool is an int subclass; a JSON true must not pass for a string and vice versa
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise ValidationFailed(
+            raise InvalidParameterType(
                 f"The '{name}' parameter must be of type {_TYPE_NAMES.get(expected, 'value')}.",
-                code="10026",
                 pointer=f"/{name}",
             )
     for name in ("media_urls", "to"):
@@ -151,31 +155,27 @@ def _check_types(body: dict[str, Any], *, to_type: type = str) -> None:
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    raise ValidationFailed(
-                        f"Each item of '{name}' must be a string.", code="10026", pointer=f"/{name}/{i}"
-                    )
+                    raise InvalidParameterType(f"Each item of '{name}' must be a string.", pointer=f"/{name}/{i}")
 
 
 def _check_enums(body: dict[str, Any]) -> None:
     if body.get("type") is not None and body["type"] not in ("SMS", "MMS"):
-        raise ValidationFailed("'type' must be one of SMS, MMS.", code="10032", pointer="/type")
+        raise InvalidEnumValue("'type' must be one of SMS, MMS.", pointer="/type")
     if body.get("encoding") is not None and body["encoding"] not in ("auto", "gsm7", "ucs2"):
-        raise ValidationFailed("'encoding' must be one of auto, gsm7, ucs2.", code="10032", pointer="/encoding")
+        raise InvalidEnumValue("'encoding' must be one of auto, gsm7, ucs2.", pointer="/encoding")
 
 
 def _check_urls(body: dict[str, Any]) -> None:
     for name in ("webhook_url", "webhook_failover_url"):
         value = body.get(name)
         if value and not valid_url(value):
-            raise ValidationFailed(
+            raise InvalidUrl(
                 f"'{name}' must be an http(s) URL of at most 2000 characters.",
-                code="10003",
                 pointer=f"/{name}",
             )
     for i, url in enumerate(body.get("media_urls") or []):
         if not valid_url(url):
-            raise ValidationFailed(
+            raise InvalidUrl(
                 "Each media URL must be an http(s) URL of at most 2000 characters.",
-                code="10003",
                 pointer=f"/media_urls/{i}",
             )

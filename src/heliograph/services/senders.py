@@ -8,13 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from heliograph.domain import number_pool, phone
-from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.errors import (
+    AlphaSenderMismatch,
+    AlphaSenderNotConfigured,
+    FromTemporarilyUnusable,
+    IncompatibleMessageType,
+    InvalidAlphanumericSenderId,
+    InvalidFrom,
+    MessagingRejected,
+    NoUsableNumbers,
+)
+from heliograph.domain.rows import Row
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store import messages as message_store
-
-Row = dict[str, Any]
 
 ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 STICKY_DAYS = 8
@@ -47,11 +55,10 @@ class Sender:
 
 
 def invalid_from(detail: str | None = None) -> MessagingRejected:
-    return MessagingRejected(
+    return InvalidFrom(
         detail
         or "The 'from' address should be a string containing a valid phone number or alphanumeric sender ID "
         "associated with the sending messaging profile.",
-        code="40305",
         pointer="/from",
     )
 
@@ -100,9 +107,8 @@ def _number_sender(found: tuple[Row, Row | None] | None, e164: str, to: str) -> 
     if profile is None:
         raise invalid_from(f"The number {e164} is not assigned to a messaging profile.")
     if number["status"] != "active":
-        raise MessagingRejected(
+        raise FromTemporarilyUnusable(
             f"The sending number {e164} is in a temporarily unusable or pending state.",
-            code="40320",
             pointer="/from",
         )
     blocked = profile.pop("opted_out", False)
@@ -126,30 +132,27 @@ async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None
     if profile is None:
         raise invalid_from("An alphanumeric sender needs 'messaging_profile_id'.")
     if not ALPHANUMERIC.match(sender_id):
-        raise MessagingRejected("The specified alphanumeric sender ID value is invalid.", code="40325", pointer="/from")
+        raise InvalidAlphanumericSenderId("The specified alphanumeric sender ID value is invalid.", pointer="/from")
     records = await store.alpha_senders_of_profile(conn, profile["id"])
     if not records and not profile["alpha_sender"]:
-        raise MessagingRejected(
+        raise AlphaSenderNotConfigured(
             "The messaging profile doesn't have an associated alphanumeric sender ID.",
-            code="40306",
             pointer="/from",
         )
     record = next((r for r in records if r["alphanumeric_sender_id"] == sender_id), None)
     if record is None and profile["alpha_sender"] != sender_id:
         if profile["alpha_sender"]:
-            raise MessagingRejected(
+            raise AlphaSenderMismatch(
                 f"The specified alphanumeric sender ID {sender_id} does not match the one configured on the profile.",
-                code="40307",
                 pointer="/from",
             )
         raise invalid_from(f"{sender_id} is not an alphanumeric sender ID of this messaging profile.")
     if to.startswith("+1"):
         fallback = record["us_long_code_fallback"] if record else None
         if not fallback:
-            raise MessagingRejected(
+            raise IncompatibleMessageType(
                 f"Sending messages from {sender_id} to {to} is not possible: alphanumeric senders cannot reach "
                 "+1 destinations and no us_long_code_fallback is set.",
-                code="40319",
                 pointer="/to",
             )
         sender = await phone_number(conn, caller, fallback)
@@ -160,9 +163,8 @@ async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None
 
 async def pool(ctx: Context, conn, profile: Row, to: str) -> Sender:  # noqa: ANN001
     settings = profile["number_pool_settings"]
-    none_usable = MessagingRejected(
+    none_usable = NoUsableNumbers(
         "Number Pool is not enabled, or it is unable to select a usable number on the messaging profile.",
-        code="40321",
     )
     if not settings:
         raise none_usable

@@ -17,7 +17,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from heliograph.carriers.base import CarrierInbound, CarrierReceipt
-from heliograph.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
+from heliograph.domain.errors import AuthenticationFailed, InvalidValue, NotFound
+from heliograph.domain.rows import Row
 from heliograph.domain.times import parse_iso
 from heliograph.services import inbound, receipts
 from heliograph.services.context import Context
@@ -25,7 +26,6 @@ from heliograph.store import carriers as store
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 TOLERANCE_SECONDS = 300  # what the official SDKs accept
 
 # the upstream's final recipient status -> ours (a message the upstream took is already `sent` here)
@@ -49,7 +49,7 @@ async def receive(ctx: Context, connector: str, body: bytes, signature: str | No
         event = orjson.loads(body)["data"]
         event_type, payload = event["event_type"], event["payload"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise ValidationFailed("Not a Telnyx webhook body (data.event_type, data.payload).", code="10015") from None
+        raise InvalidValue("Not a Telnyx webhook body (data.event_type, data.payload).") from None
     at = _time(event.get("occurred_at")) or ctx.now()
     if event_type in ("message.sent", "message.finalized"):
         to = (payload.get("to") or [{}])[0]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidValue, NotFound, ValueOutOfRange
+from heliograph.domain.rows import Row
 from heliograph.services import destinations, sealing, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import event_feed as feed_store
@@ -23,7 +23,6 @@ from heliograph.store import manual_attempts, outbox
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 MAX_RESPONSE_BODY = 10 * 1024
 
 
@@ -60,7 +59,7 @@ async def _record(ctx: Context, organization_id: str, attempt: Row, *, settles: 
 async def record_forward(ctx: Context, organization_id: str, event_id: str, forward: Forward) -> Row:
     """Log a forward made by `listen` as an attempt of the event (it does not change the event's status)."""
     if forward.http_status is not None and not 100 <= forward.http_status <= 599:
-        raise ValidationFailed("http_status must be an HTTP status code.", code="10033", pointer="/http_status")
+        raise ValueOutOfRange("http_status must be an HTTP status code.", pointer="/http_status")
     delivered = forward.http_status is not None and 200 <= forward.http_status < 300
     code: int | None
     detail: str | None
@@ -92,9 +91,7 @@ async def replay(ctx: Context, organization_id: str, delivery_id: str) -> Row:
     event, attempts, seed = await _event(ctx, organization_id, delivery_id)
     url = event["urls"][0] if event["urls"] else (attempts[0]["url"] if attempts else None)
     if not url:
-        raise ValidationFailed(
-            f"Webhook delivery {delivery_id} has no webhook URL to replay to.", code="10015", parameter="url"
-        )
+        raise InvalidValue(f"Webhook delivery {delivery_id} has no webhook URL to replay to.", parameter="url")
     body = webhooks.body_for_attempt(event, event["attempts"] + 1, url)
     started = ctx.now()
     headers = signing.headers(seed, started // 1_000_000, body)

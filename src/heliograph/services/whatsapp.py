@@ -3,19 +3,16 @@ carrier and webhooks as SMS, with `type: WHATSAPP` and the content echoed as `bo
 
 from __future__ import annotations
 
-from typing import Any
-
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone
-from heliograph.domain.errors import ValidationFailed
+from heliograph.domain.errors import InvalidUrl
+from heliograph.domain.rows import Row
 from heliograph.services import compliance, send_policy, senders, sending, views
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
 from heliograph.services.idempotency import IdempotencyRecord
 from heliograph.services.send_request import SendRequest
 from heliograph.store import accounts as store
-
-Row = dict[str, Any]
 
 
 def display_text(content: Row) -> str:
@@ -62,7 +59,7 @@ async def accept(
     to, sender_number = request.to, request.from_ or ""
     for name, value in (("webhook_url", request.webhook_url), ("webhook_failover_url", request.webhook_failover_url)):
         if value and not sending.valid_url(value):
-            raise ValidationFailed(f"'{name}' must be an http(s) URL.", code="10003", pointer=f"/{name}")
+            raise InvalidUrl(f"'{name}' must be an http(s) URL.", pointer=f"/{name}")
     send_policy.check_webhook_urls(ctx, request)
     sending.check_destination(to)
     async with ctx.db.read() as conn:
