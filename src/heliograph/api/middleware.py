@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heliograph.api.errors import error_response
 from heliograph.api.ratelimit import TokenBuckets
-from heliograph.domain.errors import HeliographError, RateLimited
+from heliograph.domain.errors import HeliographError, RateLimited, RequestTooLarge, UnsupportedContentType
 from heliograph.services import accounts
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
@@ -52,10 +52,8 @@ class BodyGate:
             and not ctype.endswith(b"+json")
             and length not in (None, b"0")
         ):
-            err = HeliographError(
+            err = UnsupportedContentType(
                 f"Content-Type {ctype.decode(errors='replace')} is not supported; send application/json.",
-                code="10024",
-                status=415,
             )
             await _reject(scope, receive, send, err, _CLOSE)
             return
@@ -78,7 +76,7 @@ class BodyGate:
 
 
 def _too_large(limit: int) -> HeliographError:
-    return HeliographError(f"The request body is larger than {limit} bytes.", code="10015", status=413)
+    return RequestTooLarge(f"The request body is larger than {limit} bytes.")
 
 
 class AuthGate:
