@@ -29,7 +29,7 @@ from heliograph.store.migrate import upgrade
 API_KEY = "KEYMICROBENCH" + "0" * 21
 
 
-async def _post(app, path: str, body: bytes) -> int:  # noqa: ANN001
+async def _post(app, path: str, body: bytes) -> int:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -69,7 +69,7 @@ async def _post(app, path: str, body: bytes) -> int:  # noqa: ANN001
     return status
 
 
-async def _drive(app, path: str, bodies: list[bytes], concurrency: int) -> None:  # noqa: ANN001
+async def _drive(app, path: str, bodies: list[bytes], concurrency: int) -> None:
     for start in range(0, len(bodies), concurrency):
         statuses = await asyncio.gather(*(_post(app, path, b) for b in bodies[start : start + concurrency]))
         bad = [s for s in statuses if s != 200]

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import send_bench as sb  # noqa: E402
-import sustained  # noqa: E402
+import send_bench as sb
+import sustained
 
 SMSC_DIR = sb.BENCH.parent / "tests" / "smsc"
 TARGETS = {"simulator": ("+1312555", 4), "smpp": ("+4477009", 5)}

@@ -68,7 +68,7 @@ class Serve:
     def __enter__(self) -> Serve:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
         env.update(HELIOGRAPH_API_KEY=API_KEY, HELIOGRAPH_LOG_LEVEL="warning", HELIOGRAPH_SIMULATOR_DLR_DELAY_MS="50")
-        self.log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115
+        self.log = open(self.data_dir / "server.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "heliograph", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             env=env,

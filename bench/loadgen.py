@@ -169,7 +169,7 @@ class Run:
             async with session.post(url, data=body, headers=self.headers) as response:
                 raw = await response.read()
                 status = response.status
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, by kind
+        except Exception as exc:  # every failure is counted, by kind
             self.exceptions[type(exc).__name__] += 1
             if kind:
                 self.kinds[kind].exceptions[type(exc).__name__] += 1

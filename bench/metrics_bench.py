@@ -187,7 +187,7 @@ def start_server(settings_env: dict[str, str], data_dir: Path, port: int) -> tup
     ]
     started = time.perf_counter()
     with open(log_path, "ab") as out:
-        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
     _children.append(p)
     url = f"http://{HOST}:{port}/healthz"
     deadline = time.monotonic() + 120
@@ -904,7 +904,7 @@ async def db_phase(hg: Any, setup: dict, busiest: int, repeats: int) -> dict:
     db = hg.ctx.db
     captured: list[tuple[str, Any]] = []
 
-    def _capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def _capture(conn, cursor, statement, parameters, context, executemany):
         captured.append((statement, parameters))
 
     ids = [p["id"] for p in setup["profiles"]]

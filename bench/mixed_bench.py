@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import loadgen  # noqa: E402
-import send_bench as sb  # noqa: E402
+import loadgen
+import send_bench as sb
 
-from heliograph.services.sending import SCHEDULE_MIN_SECONDS  # noqa: E402
+from heliograph.services.sending import SCHEDULE_MIN_SECONDS
 
 DEFAULT_MIX = "sms=50,ucs2=15,mms=10,pool=15,scheduled=10"
 POOL_NUMBERS = ("+13125550301", "+13125550302", "+18885550301", "+18885550302")  # + the 2 sandbox numbers

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import send_bench as sb  # noqa: E402
+import send_bench as sb
 
 MARK = "/* bench */"  # our own statements (and send_bench's CPU sampling), not counted
 

@@ -49,8 +49,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 if __name__ == "__main__":  # bench/sustained.py imports this module: let it find this very one
     sys.modules.setdefault("send_bench", sys.modules["__main__"])
-import pyspy_summary  # noqa: E402
-import sustained  # noqa: E402
+import pyspy_summary
+import sustained
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -132,7 +132,7 @@ def stop_all() -> None:
         proc = PROCS.pop()
         try:
             proc.stop()
-        except Exception as exc:  # noqa: BLE001 - keep stopping the others
+        except Exception as exc:  # keep stopping the others
             print(f"warning: stopping {proc.name} failed: {exc}", file=sys.stderr)
 
 

@@ -21,5 +21,5 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def client(server: Server):  # noqa: ANN201
+def client(server: Server):
     return server.client(strict=True)

@@ -138,7 +138,7 @@ class Server:
     def toll_free(self) -> str:
         return self.info["phone_numbers"][1]
 
-    def client(self, *, strict: bool = True, api_key: str | None = None):  # noqa: ANN201
+    def client(self, *, strict: bool = True, api_key: str | None = None):
         import telnyx
 
         return telnyx.Telnyx(
@@ -178,7 +178,7 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
                     n = sum(1 for r in receiver.received if r.path == self.path)

@@ -58,7 +58,7 @@ def _lock_data_dir(settings: Settings) -> Any:
     return handle
 
 
-async def _prepare(settings: Settings):  # noqa: ANN202
+async def _prepare(settings: Settings):
     """Migrate, and in the sandbox make sure the account exists. Returns (heliograph, account or None)."""
     from heliograph.bootstrap import build
     from heliograph.services import accounts
@@ -318,7 +318,7 @@ class GracefulServer(uvicorn.Server):
 
     on_exit: Any = None  # called on the signal, before uvicorn waits for open responses
 
-    def handle_exit(self, sig, frame) -> None:  # noqa: ANN001
+    def handle_exit(self, sig, frame) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
         if self.on_exit is not None:

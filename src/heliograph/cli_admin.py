@@ -35,7 +35,7 @@ def _settings(data_dir: Path | None) -> Settings:
     return Settings() if data_dir is None else Settings(data_dir=data_dir)
 
 
-async def _open(settings: Settings):  # noqa: ANN202
+async def _open(settings: Settings):
     from heliograph.bootstrap import build
     from heliograph.store.migrate import upgrade
 

@@ -52,7 +52,7 @@ class Children:
             self._tasks.append(asyncio.create_task(self._keep(index), name=f"{self._name}-{index}"))
 
     def _spawn(self, index: int) -> subprocess.Popen:
-        proc = subprocess.Popen(  # noqa: PLW1509 - preexec only sets the parent-death signal
+        proc = subprocess.Popen(  # preexec only sets the parent-death signal
             self._command(index), pass_fds=self._pass_fds, preexec_fn=_die_with_parent
         )
         logger.info(f"{self._name} process started", extra={"action": "child_spawn", "pid": proc.pid, "index": index})

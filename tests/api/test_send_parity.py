@@ -41,7 +41,7 @@ class Answer:
     body: Any
 
 
-async def _world(tmp_path, *, fast_path: bool) -> tuple[Any, httpx.AsyncClient, dict[str, str]]:  # noqa: ANN001
+async def _world(tmp_path, *, fast_path: bool) -> tuple[Any, httpx.AsyncClient, dict[str, str]]:
     settings = Settings(data_dir=tmp_path, simulator_dlr_delay_ms=0, number_pool_seed=7, max_body_bytes=4096)
     hg = build(settings, clock=FrozenClock(START))
     await upgrade(hg.ctx.db)
@@ -73,7 +73,7 @@ async def _world(tmp_path, *, fast_path: bool) -> tuple[Any, httpx.AsyncClient, 
 
 
 @pytest.fixture
-async def worlds(tmp_path) -> AsyncIterator[list[tuple[httpx.AsyncClient, dict]]]:  # noqa: ANN001
+async def worlds(tmp_path) -> AsyncIterator[list[tuple[httpx.AsyncClient, dict]]]:
     made = []
     for name, fast in (("fast", True), ("fastapi", False)):
         (tmp_path / name).mkdir()
@@ -237,7 +237,7 @@ async def _call(client: httpx.AsyncClient, ids: dict, method: str, path: str, bo
     return _normalise(answer, ids["_names"])
 
 
-async def test_every_request_answers_alike_through_the_fast_path_and_fastapi(worlds) -> None:  # noqa: ANN001
+async def test_every_request_answers_alike_through_the_fast_path_and_fastapi(worlds) -> None:
     (fast, fast_ids), (slow, slow_ids) = worlds
     statuses = []
     for method, path, body, headers in CASES:
@@ -254,7 +254,7 @@ async def test_the_cases_cover_every_send_endpoint() -> None:
     assert {"/v2" + route.endpoint.path for route in SEND_ROUTES} <= covered
 
 
-async def test_the_fast_path_serves_exactly_the_fastapi_send_routes(worlds) -> None:  # noqa: ANN001
+async def test_the_fast_path_serves_exactly_the_fastapi_send_routes(worlds) -> None:
     from heliograph.api.fastpath import SEND_ENDPOINTS
     from heliograph.api.routes.messages import router
 

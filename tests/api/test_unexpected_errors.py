@@ -24,7 +24,7 @@ def _app() -> EdgeGuard:
     return EdgeGuard(app)
 
 
-async def test_a_bug_is_a_10007_with_an_error_id_and_one_log_line(caplog) -> None:  # noqa: ANN001
+async def test_a_bug_is_a_10007_with_an_error_id_and_one_log_line(caplog) -> None:
     caplog.set_level(logging.INFO, logger="heliograph")
     transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     """Module-scoped on purpose: Playwright's sync API runs an event loop in this thread while it is open,
     which would stop pytest-asyncio from running the async tests of later modules."""
     from playwright.sync_api import sync_playwright
@@ -40,7 +40,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+def page(browser, request: pytest.FixtureRequest):
     """A fresh browser context per test; its last screen is saved as an artifact."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(20_000)
@@ -54,10 +54,10 @@ def page(browser, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def shoot():  # noqa: ANN201
+def shoot():
     """shoot(page, name): save a screenshot of the viewport as an artifact."""
 
-    def save(page, name: str) -> Path:  # noqa: ANN001
+    def save(page, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path))

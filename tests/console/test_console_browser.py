@@ -19,7 +19,7 @@ def thread_url(server: Server, handset: str, number: str | None = None) -> str:
     return f"{server.url}/console/handsets/{handset}" + (f"?number={number}" if number else "")
 
 
-def bubble(page: Page, text: str):  # noqa: ANN201
+def bubble(page: Page, text: str):
     return page.get_by_role("region", name="Conversation").get_by_role("listitem").filter(has_text=text)
 
 
@@ -27,7 +27,7 @@ def received_events(receiver: WebhookReceiver, event_type: str, path: str = "/ho
     return [r for r in receiver.events(path) if r.json()["data"].get("event_type") == event_type]
 
 
-def test_sent_message_appears_and_turns_delivered_live(server: Server, page: Page, shoot) -> None:  # noqa: ANN001
+def test_sent_message_appears_and_turns_delivered_live(server: Server, page: Page, shoot) -> None:
     handset = fresh_number()
     page.goto(server.url + "/")  # GET / redirects to the console
     assert page.url.endswith("/console/")
@@ -109,7 +109,7 @@ def test_stop_blocks_the_next_send_until_start(server: Server, page: Page) -> No
 def test_simulator_failure_rate_turns_new_messages_delivery_failed(
     tmp_path: Path,
     page: Page,
-    shoot,  # noqa: ANN001
+    shoot,
 ) -> None:
     server = Server(tmp_path, env={"HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50"}).start()
     try:

@@ -13,13 +13,13 @@ from support import Server
 
 
 @pytest.fixture
-def lax_client(server: Server):  # noqa: ANN201
+def lax_client(server: Server):
     """A client without strict validation, for the documented exceptions of spec README §11."""
     return server.client(strict=False)
 
 
 @pytest.fixture
-def make_profile(client) -> Callable[..., Any]:  # noqa: ANN001
+def make_profile(client) -> Callable[..., Any]:
     """Create a messaging profile (whitelist `*` unless given) and return its `data`."""
 
     def make(**fields: Any) -> Any:
@@ -31,7 +31,7 @@ def make_profile(client) -> Callable[..., Any]:  # noqa: ANN001
 
 
 @pytest.fixture
-def order_numbers(client) -> Callable[..., Any]:  # noqa: ANN001
+def order_numbers(client) -> Callable[..., Any]:
     """Order the given E.164 numbers (optionally onto a profile) and return the order's `data`."""
 
     def order(*numbers: str, profile_id: str | None = None, **fields: Any) -> Any:
@@ -43,7 +43,7 @@ def order_numbers(client) -> Callable[..., Any]:  # noqa: ANN001
 
 
 @pytest.fixture
-def sender(make_profile, order_numbers) -> Callable[..., tuple[Any, str]]:  # noqa: ANN001
+def sender(make_profile, order_numbers) -> Callable[..., tuple[Any, str]]:
     """A fresh profile with a fresh long code on it: returns (profile, number)."""
 
     def make(**profile_fields: Any) -> tuple[Any, str]:
@@ -81,13 +81,13 @@ def other_org(server: Server) -> dict[str, Any]:
 
 
 @pytest.fixture
-def other_client(server: Server, other_org: dict[str, Any]):  # noqa: ANN201
+def other_client(server: Server, other_org: dict[str, Any]):
     """A strict SDK client authenticated as the second organization."""
     return server.client(api_key=other_org["api_key"])
 
 
 @pytest.fixture(scope="session", autouse=True)
-def openapi_conformance(server: Server):  # noqa: ANN201
+def openapi_conformance(server: Server):
     """Issue 11 #8: every response of the contract suite matches the server's /openapi.json, and every request
     body it accepted (most sent by the official SDK) matches the documented request body."""
     from openapi_conformance import Document, Recorder

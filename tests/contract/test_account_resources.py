@@ -55,7 +55,7 @@ def test_hosted_numbers_list_and_filters(
     client: telnyx.Telnyx,
     server: Server,
     hosted: dict[str, dict[str, str]],
-    order_numbers,  # noqa: ANN001
+    order_numbers,
 ) -> None:
     mine = hosted["listed"]
     plain = new_long_code()  # a number of the account that is not hosted, on the same profile
@@ -90,7 +90,7 @@ def test_hosted_numbers_list_and_filters(
 def test_hosted_number_retrieve_by_id_and_by_e164(
     client: telnyx.Telnyx,
     hosted: dict[str, dict[str, str]],
-    order_numbers,  # noqa: ANN001
+    order_numbers,
 ) -> None:
     mine = hosted["listed"]
     plain = new_long_code()
@@ -110,7 +110,7 @@ def test_hosted_number_retrieve_by_id_and_by_e164(
 def test_hosted_number_update_takes_effect(
     client: telnyx.Telnyx,
     hosted: dict[str, dict[str, str]],
-    make_profile,  # noqa: ANN001
+    make_profile,
 ) -> None:
     mine = hosted["updated"]
     before = client.messages.send(from_=mine["number"], to=new_handset(), text="before").data
@@ -151,7 +151,7 @@ def test_hosted_number_update_to_unknown_profile_is_refused(
     assert client.messaging_hosted_numbers.retrieve(mine["id"]).data.messaging_profile_id == mine["profile_id"]  # type: ignore[union-attr]
 
 
-def test_update_of_a_number_that_is_not_hosted_is_not_found(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_update_of_a_number_that_is_not_hosted_is_not_found(client: telnyx.Telnyx, order_numbers) -> None:
     plain = new_long_code()
     order_numbers(plain)
 
@@ -184,7 +184,7 @@ def test_hosted_number_delete(client: telnyx.Telnyx, hosted: dict[str, dict[str,
 # --- v1 secret rotation (profiles-and-numbers.md §2.3) -------------------------------------------
 
 
-def test_regenerate_secret(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_regenerate_secret(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     assert SECRET.match(profile.v1_secret or "")
 

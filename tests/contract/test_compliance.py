@@ -42,7 +42,7 @@ def by_to(page: Any) -> dict[str, Any]:
 # --- GET /messaging_optouts ---------------------------------------------------------------------------
 
 
-def test_opt_out_list_item(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_opt_out_list_item(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     handset = new_handset()
     handset_texts(handset, number, "stop")
@@ -58,7 +58,7 @@ def test_opt_out_list_item(client: telnyx.Telnyx, sender, handset_texts) -> None
     assert abs((datetime.now(UTC) - rule.created_at).total_seconds()) < 300
 
 
-def test_filter_by_messaging_profile(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_filter_by_messaging_profile(client: telnyx.Telnyx, sender, handset_texts) -> None:
     first, first_number = sender()
     second, second_number = sender()
     one, two = new_handset(), new_handset()
@@ -76,7 +76,7 @@ def test_filter_by_messaging_profile(client: telnyx.Telnyx, sender, handset_text
     assert {one, two} <= set(everything)
 
 
-def test_filter_by_from(client: telnyx.Telnyx, sender, order_numbers, handset_texts) -> None:  # noqa: ANN001
+def test_filter_by_from(client: telnyx.Telnyx, sender, order_numbers, handset_texts) -> None:
     profile, number = sender()
     other_number = new_long_code()
     order_numbers(other_number, profile_id=profile.id)
@@ -95,7 +95,7 @@ def test_filter_by_from(client: telnyx.Telnyx, sender, order_numbers, handset_te
     }
 
 
-def test_filter_by_created_at(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_filter_by_created_at(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     early, late = new_handset(), new_handset()
     handset_texts(early, number)
@@ -117,7 +117,7 @@ def test_filter_by_created_at(client: telnyx.Telnyx, sender, handset_texts) -> N
     assert future == []
 
 
-def test_redaction_masks_the_last_four_digits(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_redaction_masks_the_last_four_digits(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     handset = new_handset()
     handset_texts(handset, number)
@@ -136,7 +136,7 @@ def test_redaction_masks_the_last_four_digits(client: telnyx.Telnyx, sender, han
     assert redacted.from_ == number  # only the recipient is masked
 
 
-def test_pagination(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_pagination(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     handsets = {new_handset() for _ in range(3)}
     for handset in handsets:
@@ -165,7 +165,7 @@ def test_pagination(client: telnyx.Telnyx, sender, handset_texts) -> None:  # no
     assert sorted(r.to for r in first) == sorted(handsets)
 
 
-def test_start_removes_the_rule(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_start_removes_the_rule(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     stays, leaves = new_handset(), new_handset()
     handset_texts(stays, number)
@@ -178,7 +178,7 @@ def test_start_removes_the_rule(client: telnyx.Telnyx, sender, handset_texts) ->
 # --- /messaging_profiles/{id}/autoresp_configs ----------------------------------------------------------
 
 
-def test_create_retrieve_and_list(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_create_retrieve_and_list(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
 
@@ -202,7 +202,7 @@ def test_create_retrieve_and_list(client: telnyx.Telnyx, make_profile) -> None: 
     assert isinstance(meta.page_size, int) and meta.page_size >= 1
 
 
-def test_list_meta_and_country_filter(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_meta_and_country_filter(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
 
@@ -220,7 +220,7 @@ def test_list_meta_and_country_filter(client: telnyx.Telnyx, make_profile) -> No
     assert [c.id for c in configs.list(profile.id, country_code="*").data] == [anywhere.id]
 
 
-def test_update_replaces_the_whole_config(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_replaces_the_whole_config(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
     created = configs.create(profile.id, op="stop", keywords=["BASTA", "ALTO"], country_code="IT", resp_text=REPLY).data
@@ -239,7 +239,7 @@ def test_update_replaces_the_whole_config(client: telnyx.Telnyx, make_profile) -
     configs.create(profile.id, op="stop", keywords=["BASTA"], country_code="IT", resp_text=REPLY)
 
 
-def test_delete(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
+def test_delete(client: telnyx.Telnyx, server: Server, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
     created = configs.create(profile.id, op="info", keywords=["INFO"], country_code="US", resp_text=REPLY).data
@@ -262,7 +262,7 @@ def test_delete(client: telnyx.Telnyx, server: Server, make_profile) -> None:  #
     assert raw.json() == "OK"
 
 
-def test_bad_op_is_10032(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_bad_op_is_10032(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.messaging_profiles.autoresp_configs.create(
@@ -274,7 +274,7 @@ def test_bad_op_is_10032(client: telnyx.Telnyx, make_profile) -> None:  # noqa: 
     assert_error(caught.value, status=422, code="10032", pointer="/op")
 
 
-def test_missing_fields_are_10004(server: Server, make_profile) -> None:  # noqa: ANN001
+def test_missing_fields_are_10004(server: Server, make_profile) -> None:
     profile = make_profile()
     url = f"/v2/messaging_profiles/{profile.id}/autoresp_configs"
     full = {"op": "stop", "keywords": ["BYE"], "country_code": "US"}
@@ -285,7 +285,7 @@ def test_missing_fields_are_10004(server: Server, make_profile) -> None:  # noqa
         assert http.get(url).json()["data"] == []
 
 
-def test_range_violations_are_10033(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_range_violations_are_10033(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
     too_many = [f"WORD{i}" for i in range(21)]
@@ -308,7 +308,7 @@ def test_range_violations_are_10033(client: telnyx.Telnyx, make_profile) -> None
     assert exact.resp_text == "y" * 20
 
 
-def test_keyword_used_twice_for_one_country_is_10012(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_keyword_used_twice_for_one_country_is_10012(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
     first = configs.create(profile.id, op="stop", keywords=["BASTA"], country_code="IT").data
@@ -329,7 +329,7 @@ def test_keyword_used_twice_for_one_country_is_10012(client: telnyx.Telnyx, make
 
 
 @pytest.mark.parametrize(("op", "keyword"), [("info", "STOP"), ("stop", "start"), ("start", "HELP")])
-def test_reserved_keyword_under_another_op_is_422(client: telnyx.Telnyx, make_profile, op: str, keyword: str) -> None:  # noqa: ANN001
+def test_reserved_keyword_under_another_op_is_422(client: telnyx.Telnyx, make_profile, op: str, keyword: str) -> None:
     profile = make_profile()
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.messaging_profiles.autoresp_configs.create(
@@ -343,7 +343,7 @@ def test_reserved_keyword_under_another_op_is_422(client: telnyx.Telnyx, make_pr
     assert client.messaging_profiles.autoresp_configs.list(profile.id).data == []
 
 
-def test_unknown_profile_or_config_is_404(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_unknown_profile_or_config_is_404(client: telnyx.Telnyx, make_profile) -> None:
     configs = client.messaging_profiles.autoresp_configs
     profile = make_profile()
     other = make_profile()
@@ -366,7 +366,7 @@ def test_unknown_profile_or_config_is_404(client: telnyx.Telnyx, make_profile) -
     assert configs.retrieve(mine.id, profile_id=profile.id).data == mine
 
 
-def test_list_filters_by_created_and_updated_at(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_filters_by_created_and_updated_at(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     configs = client.messaging_profiles.autoresp_configs
     old = configs.create(profile.id, op="stop", keywords=["ALTO"], country_code="ES").data
@@ -382,7 +382,7 @@ def test_list_filters_by_created_and_updated_at(client: telnyx.Telnyx, make_prof
     assert configs.list(profile.id, updated_at={"lte": between}).data == []
 
 
-def test_repeated_opt_out_keeps_one_rule(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_repeated_opt_out_keeps_one_rule(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     handset = new_handset()
     handset_texts(handset, number, "STOP")
@@ -394,7 +394,7 @@ def test_repeated_opt_out_keeps_one_rule(client: telnyx.Telnyx, sender, handset_
     assert rules[0].keyword in {"STOP", "QUIT", "STOP ALL"}
 
 
-def test_text_that_only_contains_a_keyword_does_not_opt_out(client: telnyx.Telnyx, sender, handset_texts) -> None:  # noqa: ANN001
+def test_text_that_only_contains_a_keyword_does_not_opt_out(client: telnyx.Telnyx, sender, handset_texts) -> None:
     profile, number = sender()
     received = handset_texts(new_handset(), number, "Please stop texting me")
 

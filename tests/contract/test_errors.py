@@ -101,7 +101,7 @@ def test_body_over_one_mebibyte_is_refused(server: Server) -> None:
 
 
 def test_streamed_body_over_one_mebibyte_is_refused(server: Server) -> None:
-    def chunks():  # noqa: ANN202 - no Content-Length: the server must count as it reads
+    def chunks():  # no Content-Length: the server must count as it reads
         yield b'{"to": "+14155550100", "text": "'
         for _ in range(17):
             yield b"a" * 65536
@@ -217,7 +217,7 @@ def test_each_organization_sees_its_own_default_profile(
     assert server.profile_id not in {p.id for p in other_client.messaging_profiles.list(page_size=250)}
 
 
-def test_foreign_profile_is_not_found(client: telnyx.Telnyx, other_client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_foreign_profile_is_not_found(client: telnyx.Telnyx, other_client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     attempts = [
         lambda: other_client.messaging_profiles.retrieve(profile.id),
@@ -269,7 +269,7 @@ def test_foreign_profile_cannot_be_assigned(
         client.phone_numbers.messaging.retrieve(theirs)
 
 
-def test_foreign_short_code_is_not_found(other_client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_foreign_short_code_is_not_found(other_client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     code = add_short_code(make_profile().id)
 
     with pytest.raises(telnyx.NotFoundError) as caught:
@@ -281,7 +281,7 @@ def test_foreign_short_code_is_not_found(other_client: telnyx.Telnyx, make_profi
     assert code["id"] not in {c.id for c in other_client.short_codes.list(page_size=250)}
 
 
-def test_foreign_number_order_is_not_found(other_client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_foreign_number_order_is_not_found(other_client: telnyx.Telnyx, order_numbers) -> None:
     order = order_numbers(new_long_code(), customer_reference=unique_name("private"))
     assert order.id is not None
 

@@ -114,8 +114,8 @@ def test_dedicated_send_endpoints_replay_too(client: telnyx.Telnyx, server: Serv
 def test_failed_request_can_be_retried_with_the_same_key(
     client: telnyx.Telnyx,
     server: Server,
-    make_profile,  # noqa: ANN001
-    order_numbers,  # noqa: ANN001
+    make_profile,
+    order_numbers,
 ) -> None:
     number = new_long_code()
     order_numbers(number)  # not on a profile yet: sending from it fails

@@ -34,7 +34,7 @@ def _final_status(client: telnyx.Telnyx, message_id: str, wanted: str) -> Any:
 # --- the happy path ------------------------------------------------------------------------------
 
 
-def test_send_answers_with_the_queued_message(client: telnyx.Telnyx, server: Server, sender) -> None:  # noqa: ANN001
+def test_send_answers_with_the_queued_message(client: telnyx.Telnyx, server: Server, sender) -> None:
     # a sender of its own: the shared numbers are paced by everyone's traffic (wait_seconds > 0)
     profile, number = sender()
     to = new_handset()
@@ -180,7 +180,7 @@ def test_send_echoes_per_message_webhook_urls(client: telnyx.Telnyx, server: Ser
     assert message.webhook_failover_url == "https://example.com/failover"
 
 
-def test_send_from_a_freshly_ordered_number(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_send_from_a_freshly_ordered_number(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender()
 
     message = client.messages.send(from_=number, to=new_handset(), text="new number").data
@@ -190,7 +190,7 @@ def test_send_from_a_freshly_ordered_number(client: telnyx.Telnyx, sender) -> No
     assert message.messaging_profile_id == profile.id
 
 
-def test_profile_of_the_from_number_wins_over_the_body(client: telnyx.Telnyx, sender, make_profile) -> None:  # noqa: ANN001
+def test_profile_of_the_from_number_wins_over_the_body(client: telnyx.Telnyx, sender, make_profile) -> None:
     profile, number = sender()
     other = make_profile()
 
@@ -210,7 +210,7 @@ def test_send_long_code(client: telnyx.Telnyx, server: Server) -> None:
         assert message.messaging_profile_id == server.profile_id
 
 
-def test_send_long_code_refuses_a_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_send_long_code_refuses_a_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     code = add_short_code(make_profile().id)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -219,7 +219,7 @@ def test_send_long_code_refuses_a_short_code(client: telnyx.Telnyx, make_profile
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_send_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_send_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     code = add_short_code(profile.id)
 
@@ -240,7 +240,7 @@ def test_send_short_code_refuses_a_long_code(client: telnyx.Telnyx, server: Serv
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_send_from_unassigned_short_code_is_refused(client: telnyx.Telnyx, add_short_code) -> None:  # noqa: ANN001
+def test_send_from_unassigned_short_code_is_refused(client: telnyx.Telnyx, add_short_code) -> None:
     code = add_short_code()
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -340,7 +340,7 @@ def test_unknown_from_number_is_refused(client: telnyx.Telnyx) -> None:
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_from_number_without_profile_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_from_number_without_profile_is_refused(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 
@@ -350,7 +350,7 @@ def test_from_number_without_profile_is_refused(client: telnyx.Telnyx, order_num
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_number_unassigned_from_its_profile_can_no_longer_send(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_number_unassigned_from_its_profile_can_no_longer_send(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
     assert client.messages.send(from_=number, to=new_handset(), text="before").data is not None
     client.phone_numbers.messaging.update(number, messaging_profile_id="")
@@ -361,7 +361,7 @@ def test_number_unassigned_from_its_profile_can_no_longer_send(client: telnyx.Te
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_disabled_profile_cannot_send(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_disabled_profile_cannot_send(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender(enabled=False)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -371,7 +371,7 @@ def test_disabled_profile_cannot_send(client: telnyx.Telnyx, sender) -> None:  #
     assert profile.id in entry.get("detail", "")
 
 
-def test_re_enabled_profile_sends_again(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_re_enabled_profile_sends_again(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender(enabled=False)
     client.messaging_profiles.update(profile.id, enabled=True)
 
@@ -380,7 +380,7 @@ def test_re_enabled_profile_sends_again(client: telnyx.Telnyx, sender) -> None: 
     assert message is not None and message.to is not None and message.to[0].status == "queued"
 
 
-def test_destination_outside_whitelist_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_destination_outside_whitelist_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(whitelisted_destinations=["US"])
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -392,7 +392,7 @@ def test_destination_outside_whitelist_is_refused(client: telnyx.Telnyx, sender)
     assert allowed is not None
 
 
-def test_empty_whitelist_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_empty_whitelist_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(whitelisted_destinations=[])
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -686,7 +686,7 @@ def test_cancelling_an_unknown_message_is_not_found(client: telnyx.Telnyx, messa
     assert_error(caught.value, status=404, code="40303")
 
 
-def test_number_pool_picks_one_of_the_profiles_numbers(client: telnyx.Telnyx, sender, order_numbers) -> None:  # noqa: ANN001
+def test_number_pool_picks_one_of_the_profiles_numbers(client: telnyx.Telnyx, sender, order_numbers) -> None:
     """With a number pool and no `from`, the sender is one of the profile's numbers."""
     profile, long_code = sender(
         number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False}
@@ -701,7 +701,7 @@ def test_number_pool_picks_one_of_the_profiles_numbers(client: telnyx.Telnyx, se
     assert message.messaging_profile_id == profile.id
 
 
-def test_profile_without_pool_and_no_from_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_profile_without_pool_and_no_from_is_refused(client: telnyx.Telnyx, sender) -> None:
     profile, _ = sender()
 
     with pytest.raises(telnyx.BadRequestError) as caught:

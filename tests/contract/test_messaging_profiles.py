@@ -267,7 +267,7 @@ def test_camel_case_hint_comes_with_the_error_it_causes(client: telnyx.Telnyx) -
 # --- retrieve ------------------------------------------------------------------------------------
 
 
-def test_retrieve_returns_the_created_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_retrieve_returns_the_created_profile(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile(whitelisted_destinations=["GB"], webhook_url="https://example.com/a")
 
     fetched = client.messaging_profiles.retrieve(created.id).data
@@ -294,7 +294,7 @@ def test_bootstrapped_default_profile_is_retrievable(client: telnyx.Telnyx, serv
 # --- list ----------------------------------------------------------------------------------------
 
 
-def test_list_filters_by_exact_name(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_filters_by_exact_name(client: telnyx.Telnyx, make_profile) -> None:
     name = unique_name()
     wanted = make_profile(name=name)
     make_profile(name=name + "-other")
@@ -307,7 +307,7 @@ def test_list_filters_by_exact_name(client: telnyx.Telnyx, make_profile) -> None
         assert page.meta is not None and (page.meta.page_number, page.meta.total_pages) == (1, 1)
 
 
-def test_list_filters_by_name_substring_ignoring_case(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_filters_by_name_substring_ignoring_case(client: telnyx.Telnyx, make_profile) -> None:
     marker = unique_name("Needle")
     first = make_profile(name=f"alpha {marker} one")
     second = make_profile(name=f"beta {marker.upper()} two")
@@ -331,7 +331,7 @@ def test_list_with_no_match_has_complete_empty_meta(client: telnyx.Telnyx, serve
 def test_list_pages_through_every_profile(
     client: telnyx.Telnyx,
     server: Server,
-    make_profile,  # noqa: ANN001
+    make_profile,
 ) -> None:
     prefix = unique_name("paged")
     created = [make_profile(name=f"{prefix}-{i}").id for i in range(5)]
@@ -350,7 +350,7 @@ def test_list_pages_through_every_profile(
     assert sorted(walked) == sorted(created) and len(walked) == 5
 
 
-def test_list_is_oldest_first(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_is_oldest_first(client: telnyx.Telnyx, make_profile) -> None:
     """docs/decisions.md: lists are oldest first, so rows created while a client pages land on the last
     page (the spec's newest-first order for profiles is only inferred)."""
     prefix = unique_name("order")
@@ -361,7 +361,7 @@ def test_list_is_oldest_first(client: telnyx.Telnyx, make_profile) -> None:  # n
     assert listed == created
 
 
-def test_list_page_beyond_the_last_is_empty_with_meta(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
+def test_list_page_beyond_the_last_is_empty_with_meta(client: telnyx.Telnyx, server: Server, make_profile) -> None:
     prefix = unique_name("beyond")
     make_profile(name=f"{prefix}-1")
 
@@ -390,7 +390,7 @@ def test_list_page_parameters_out_of_range(client: telnyx.Telnyx, params: dict, 
 # --- update --------------------------------------------------------------------------------------
 
 
-def test_update_changes_only_the_fields_sent(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_changes_only_the_fields_sent(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile(webhook_url="https://example.com/keep", smart_encoding=True)
     client.messaging_profiles.retrieve(created.id)
     new_name = unique_name("renamed")
@@ -408,7 +408,7 @@ def test_update_changes_only_the_fields_sent(client: telnyx.Telnyx, make_profile
     assert client.messaging_profiles.retrieve(created.id).data.model_dump() == updated.model_dump()
 
 
-def test_update_sets_v1_secret(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_sets_v1_secret(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile()
 
     updated = client.messaging_profiles.update(created.id, v1_secret="ChosenSecret0123456789ab").data
@@ -417,7 +417,7 @@ def test_update_sets_v1_secret(client: telnyx.Telnyx, make_profile) -> None:  # 
     assert client.messaging_profiles.retrieve(created.id).data.v1_secret == "ChosenSecret0123456789ab"
 
 
-def test_update_with_null_clears_webhook_url(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_with_null_clears_webhook_url(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile(webhook_url="https://example.com/a", webhook_failover_url="https://example.com/b")
 
     updated = client.messaging_profiles.update(created.id, webhook_url=None).data
@@ -427,7 +427,7 @@ def test_update_with_null_clears_webhook_url(client: telnyx.Telnyx, make_profile
     assert client.messaging_profiles.retrieve(created.id).data.webhook_url is None
 
 
-def test_update_replaces_whitelist_and_toggles(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_replaces_whitelist_and_toggles(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile(whitelisted_destinations=["US"])
 
     updated = client.messaging_profiles.update(
@@ -439,7 +439,7 @@ def test_update_replaces_whitelist_and_toggles(client: telnyx.Telnyx, make_profi
     assert updated.mobile_only is True
 
 
-def test_update_merges_number_pool_settings(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_merges_number_pool_settings(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile(number_pool_settings={"long_code_weight": 2, "toll_free_weight": 3, "skip_unhealthy": True})
 
     merged = client.messaging_profiles.update(created.id, number_pool_settings={"sticky_sender": True}).data
@@ -466,7 +466,7 @@ def test_update_merges_number_pool_settings(client: telnyx.Telnyx, make_profile)
 @pytest.mark.parametrize("disable", [None, {}])
 def test_update_disables_number_pool_with_null_or_empty_object(
     client: telnyx.Telnyx,
-    make_profile,  # noqa: ANN001
+    make_profile,
     disable: dict | None,
 ) -> None:
     created = make_profile(number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False})
@@ -477,7 +477,7 @@ def test_update_disables_number_pool_with_null_or_empty_object(
     assert client.messaging_profiles.retrieve(created.id).data.number_pool_settings is None
 
 
-def test_update_enables_number_pool_from_partial_object(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_enables_number_pool_from_partial_object(client: telnyx.Telnyx, make_profile) -> None:
     created = make_profile()
 
     pool = client.messaging_profiles.update(
@@ -510,7 +510,7 @@ def test_update_unknown_profile_is_not_found(client: telnyx.Telnyx) -> None:
 )
 def test_update_validates_like_create(
     client: telnyx.Telnyx,
-    make_profile,  # noqa: ANN001
+    make_profile,
     fields: dict,
     code: str,
     pointer: str | None,
@@ -530,9 +530,9 @@ def test_update_validates_like_create(
 
 def test_delete_returns_the_profile_and_unassigns_its_numbers(
     client: telnyx.Telnyx,
-    make_profile,  # noqa: ANN001
-    order_numbers,  # noqa: ANN001
-    add_short_code,  # noqa: ANN001
+    make_profile,
+    order_numbers,
+    add_short_code,
 ) -> None:
     profile = make_profile()
     number = new_long_code()
@@ -549,7 +549,7 @@ def test_delete_returns_the_profile_and_unassigns_its_numbers(
     assert client.short_codes.retrieve(short_code["id"]).data.messaging_profile_id is None
 
 
-def test_delete_unknown_profile_is_not_found(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_delete_unknown_profile_is_not_found(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     client.messaging_profiles.delete(profile.id)
 
@@ -562,7 +562,7 @@ def test_delete_unknown_profile_is_not_found(client: telnyx.Telnyx, make_profile
 # --- the profile's numbers and short codes -------------------------------------------------------
 
 
-def test_list_phone_numbers_of_a_profile(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_list_phone_numbers_of_a_profile(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     other = make_profile()
     long_code, toll_free = new_long_code(), new_toll_free()
@@ -576,7 +576,7 @@ def test_list_phone_numbers_of_a_profile(client: telnyx.Telnyx, make_profile, or
     assert page.meta is not None and (page.meta.page_number, page.meta.total_pages) == (1, 1)
 
 
-def test_list_phone_numbers_pages(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_list_phone_numbers_pages(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     numbers = [new_long_code() for _ in range(3)]
     order_numbers(*numbers, profile_id=profile.id)
@@ -596,7 +596,7 @@ def test_list_phone_numbers_of_unknown_profile_is_not_found(client: telnyx.Telny
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_list_short_codes_of_a_profile(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_list_short_codes_of_a_profile(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     mine = add_short_code(profile.id)
     add_short_code(make_profile().id)

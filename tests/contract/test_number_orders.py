@@ -10,7 +10,7 @@ from contract_support import UUID, assert_error, new_long_code, new_toll_free, u
 from support import Server, eventually
 
 
-def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     long_code, toll_free = new_long_code(), new_toll_free()
     reference = unique_name("ref")
@@ -49,7 +49,7 @@ def test_create_hands_out_the_numbers(client: telnyx.Telnyx, make_profile) -> No
         assert entry.requirements_status == "approved"
 
 
-def test_completed_order_numbers_are_yours_and_on_the_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_completed_order_numbers_are_yours_and_on_the_profile(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     number = new_long_code()
     order = client.number_orders.create(phone_numbers=[{"phone_number": number}], messaging_profile_id=profile.id).data
@@ -73,7 +73,7 @@ def test_order_without_profile_leaves_numbers_unassigned(client: telnyx.Telnyx) 
     assert client.phone_numbers.messaging.retrieve(number).data.messaging_profile_id is None
 
 
-def test_retrieve_returns_the_order(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_retrieve_returns_the_order(client: telnyx.Telnyx, order_numbers) -> None:
     order = order_numbers(new_long_code(), customer_reference=unique_name("ref"))
     assert order.id is not None
 
@@ -93,7 +93,7 @@ def test_retrieve_unknown_order_is_not_found(client: telnyx.Telnyx, order_id: st
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_list_filters_by_customer_reference_and_pages(client: telnyx.Telnyx, server: Server, order_numbers) -> None:  # noqa: ANN001
+def test_list_filters_by_customer_reference_and_pages(client: telnyx.Telnyx, server: Server, order_numbers) -> None:
     reference = unique_name("batch")
     orders = [order_numbers(new_long_code(), customer_reference=reference) for _ in range(3)]
     two_numbers = order_numbers(new_long_code(), new_toll_free(), customer_reference=reference)
@@ -114,7 +114,7 @@ def test_list_filters_by_customer_reference_and_pages(client: telnyx.Telnyx, ser
     }
 
 
-def test_list_items_carry_only_id_and_number(server: Server, order_numbers) -> None:  # noqa: ANN001
+def test_list_items_carry_only_id_and_number(server: Server, order_numbers) -> None:
     reference = unique_name("shape")
     order = order_numbers(new_long_code(), customer_reference=reference)
 
@@ -124,7 +124,7 @@ def test_list_items_carry_only_id_and_number(server: Server, order_numbers) -> N
     assert [set(n) for n in raw["data"][0]["phone_numbers"]] == [{"id", "phone_number"}]
 
 
-def test_list_filters_by_status_and_created_at(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_list_filters_by_status_and_created_at(client: telnyx.Telnyx, order_numbers) -> None:
     reference = unique_name("when")
     order = order_numbers(new_long_code(), customer_reference=reference)
     eventually(lambda: client.number_orders.retrieve(order.id).data.status == "success")
@@ -140,7 +140,7 @@ def test_list_filters_by_status_and_created_at(client: telnyx.Telnyx, order_numb
     assert ids(created_at={"lt": (now - hour).isoformat()}) == []
 
 
-def test_list_filters_by_phone_numbers_count(client: telnyx.Telnyx, server: Server, order_numbers) -> None:  # noqa: ANN001
+def test_list_filters_by_phone_numbers_count(client: telnyx.Telnyx, server: Server, order_numbers) -> None:
     reference = unique_name("count")
     single = [order_numbers(new_long_code(), customer_reference=reference) for _ in range(3)]
     double = order_numbers(new_long_code(), new_long_code(), customer_reference=reference)
@@ -164,7 +164,7 @@ def test_list_filters_by_phone_numbers_count(client: telnyx.Telnyx, server: Serv
     assert raw.json()["meta"]["total_results"] == 3
 
 
-def test_update_customer_reference(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_update_customer_reference(client: telnyx.Telnyx, order_numbers) -> None:
     order = order_numbers(new_long_code(), customer_reference="before")
     assert order.id is not None
     reference = unique_name("after")
@@ -210,7 +210,7 @@ def test_number_held_by_another_organization_is_not_available(
     assert client.phone_numbers.messaging.retrieve(server.toll_free).data.messaging_profile_id == server.profile_id
 
 
-def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_ordering_the_same_number_twice_is_refused(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 

@@ -30,7 +30,7 @@ def test_list_shows_the_bootstrapped_numbers_with_their_settings(client: telnyx.
         assert number.created_at is not None and number.updated_at is not None
 
 
-def test_filter_by_type(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_filter_by_type(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     long_code, toll_free = new_long_code(), new_toll_free()
     order_numbers(long_code, toll_free, profile_id=profile.id)
@@ -51,7 +51,7 @@ def test_filter_by_unknown_type_is_refused(client: telnyx.Telnyx) -> None:
     assert_error(caught.value, status=422, code="10032", parameter="filter[type]")
 
 
-def test_filter_by_exact_phone_number_and_list(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_filter_by_exact_phone_number_and_list(client: telnyx.Telnyx, order_numbers) -> None:
     first, second, third = new_long_code(), new_long_code(), new_long_code()
     order_numbers(first, second, third)
 
@@ -63,7 +63,7 @@ def test_filter_by_exact_phone_number_and_list(client: telnyx.Telnyx, order_numb
     assert sorted(n.phone_number for n in two.data) == sorted([first, third])
 
 
-def test_filter_by_phone_number_substring(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_filter_by_phone_number_substring(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 
@@ -73,7 +73,7 @@ def test_filter_by_phone_number_substring(client: telnyx.Telnyx, order_numbers) 
     assert all(number[-8:] in n.phone_number for n in page.data)
 
 
-def test_sort_by_phone_number(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_sort_by_phone_number(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     numbers = [new_long_code(), new_toll_free(), new_long_code()]
     order_numbers(*numbers, profile_id=profile.id)
@@ -85,7 +85,7 @@ def test_sort_by_phone_number(client: telnyx.Telnyx, make_profile, order_numbers
     assert [n.phone_number for n in descending.data] == sorted(numbers, reverse=True)
 
 
-def test_list_pages_by_page_size(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_list_pages_by_page_size(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     numbers = [new_long_code() for _ in range(5)]
     order_numbers(*numbers, profile_id=profile.id)
@@ -116,7 +116,7 @@ def test_retrieve_unknown_number_is_not_found(client: telnyx.Telnyx, number_id: 
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_assign_and_unassign_a_profile(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_assign_and_unassign_a_profile(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     number = new_long_code()
     before = order_numbers(number)
@@ -134,7 +134,7 @@ def test_assign_and_unassign_a_profile(client: telnyx.Telnyx, make_profile, orde
     assert client.messaging_profiles.list_phone_numbers(profile.id).data == []
 
 
-def test_update_by_id_keeps_omitted_fields(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_update_by_id_keeps_omitted_fields(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     number = new_long_code()
     order_numbers(number, profile_id=profile.id)
@@ -152,7 +152,7 @@ def test_update_by_id_keeps_omitted_fields(client: telnyx.Telnyx, make_profile, 
     assert updated.updated_at > current.updated_at
 
 
-def test_null_profile_keeps_the_assignment(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_null_profile_keeps_the_assignment(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     number = new_long_code()
     order_numbers(number, profile_id=profile.id)
@@ -162,7 +162,7 @@ def test_null_profile_keeps_the_assignment(client: telnyx.Telnyx, make_profile, 
     assert updated.messaging_profile_id == profile.id
 
 
-def test_number_tags_travel_on_its_messages(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_number_tags_travel_on_its_messages(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
     client.phone_numbers.messaging.update(number, tags=["campaign-7"])
 
@@ -171,7 +171,7 @@ def test_number_tags_travel_on_its_messages(client: telnyx.Telnyx, sender) -> No
     assert message is not None and message.tags == ["campaign-7"]
 
 
-def test_update_messaging_product(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_update_messaging_product(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 
@@ -181,7 +181,7 @@ def test_update_messaging_product(client: telnyx.Telnyx, order_numbers) -> None:
     assert client.phone_numbers.messaging.retrieve(number).data.messaging_product == "P2P"
 
 
-def test_update_to_an_ineligible_messaging_product_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_update_to_an_ineligible_messaging_product_is_refused(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 
@@ -191,7 +191,7 @@ def test_update_to_an_ineligible_messaging_product_is_refused(client: telnyx.Tel
     assert_error(caught.value, status=422, code="40324", pointer="/messaging_product")
 
 
-def test_assigning_an_unknown_profile_is_refused(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_assigning_an_unknown_profile_is_refused(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     number = new_long_code()
     order_numbers(number, profile_id=profile.id)
@@ -203,7 +203,7 @@ def test_assigning_an_unknown_profile_is_refused(client: telnyx.Telnyx, make_pro
     assert client.phone_numbers.messaging.retrieve(number).data.messaging_profile_id == profile.id
 
 
-def test_update_with_wrong_types_is_refused(client: telnyx.Telnyx, order_numbers) -> None:  # noqa: ANN001
+def test_update_with_wrong_types_is_refused(client: telnyx.Telnyx, order_numbers) -> None:
     number = new_long_code()
     order_numbers(number)
 

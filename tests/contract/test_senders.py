@@ -72,7 +72,7 @@ def _in(minutes: float) -> datetime:
 # --- alphanumeric sender IDs: the resource -------------------------------------------------------
 
 
-def test_create_retrieve_list_and_delete_a_sender_id(client: telnyx.Telnyx, server: Server, make_profile) -> None:  # noqa: ANN001
+def test_create_retrieve_list_and_delete_a_sender_id(client: telnyx.Telnyx, server: Server, make_profile) -> None:
     profile = make_profile()
     name = sender_name()
 
@@ -104,7 +104,7 @@ def test_create_retrieve_list_and_delete_a_sender_id(client: telnyx.Telnyx, serv
         client.alphanumeric_sender_ids.delete(created.id)
 
 
-def test_list_filters_by_profile(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_list_filters_by_profile(client: telnyx.Telnyx, make_profile) -> None:
     mine, other = make_profile(), make_profile()
     a = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id).data
     b = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id).data
@@ -120,7 +120,7 @@ def test_list_filters_by_profile(client: telnyx.Telnyx, make_profile) -> None:  
     assert {a.id, b.id, c.id} <= everything
 
 
-def test_create_with_us_long_code_fallback(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_create_with_us_long_code_fallback(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender()
 
     created = client.alphanumeric_sender_ids.create(
@@ -134,7 +134,7 @@ def test_create_with_us_long_code_fallback(client: telnyx.Telnyx, sender) -> Non
 
 
 @pytest.mark.parametrize("value", ["TwelveChars1", "12345", "bad_sender!", "Ünicode"])
-def test_invalid_sender_id_format_is_refused(client: telnyx.Telnyx, make_profile, value: str) -> None:  # noqa: ANN001
+def test_invalid_sender_id_format_is_refused(client: telnyx.Telnyx, make_profile, value: str) -> None:
     profile = make_profile()
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
@@ -151,7 +151,7 @@ def test_sender_id_on_unknown_profile_is_refused(client: telnyx.Telnyx) -> None:
     assert_error(caught.value, status=422, code="10017", pointer="/messaging_profile_id")
 
 
-def test_duplicate_sender_id_on_a_profile_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_duplicate_sender_id_on_a_profile_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile, other = make_profile(), make_profile()
     name = sender_name()
     first = client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id).data
@@ -170,7 +170,7 @@ def test_duplicate_sender_id_on_a_profile_is_refused(client: telnyx.Telnyx, make
 def test_fallback_that_is_not_a_long_code_of_the_account_is_refused(
     client: telnyx.Telnyx,
     make_profile,
-    fallback: str,  # noqa: ANN001
+    fallback: str,
 ) -> None:
     profile = make_profile()
 
@@ -204,7 +204,7 @@ def test_retrieve_unknown_sender_id_is_not_found(client: telnyx.Telnyx, sender_i
 # --- sending from an alphanumeric sender ID (messages.md §12) ------------------------------------
 
 
-def test_alphanumeric_send_abroad_keeps_the_id_as_sender(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_alphanumeric_send_abroad_keeps_the_id_as_sender(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     name = sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
@@ -227,7 +227,7 @@ def test_alphanumeric_send_abroad_keeps_the_id_as_sender(client: telnyx.Telnyx, 
     assert delivered.from_.phone_number == name
 
 
-def test_alphanumeric_send_to_plus_one_uses_the_us_fallback(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_alphanumeric_send_to_plus_one_uses_the_us_fallback(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender()
     name = sender_name()
     client.alphanumeric_sender_ids.create(
@@ -244,7 +244,7 @@ def test_alphanumeric_send_to_plus_one_uses_the_us_fallback(client: telnyx.Telny
     final(client, message.id, "delivered")
 
 
-def test_alphanumeric_send_to_plus_one_without_fallback_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_alphanumeric_send_to_plus_one_without_fallback_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     name = sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
@@ -257,7 +257,7 @@ def test_alphanumeric_send_to_plus_one_without_fallback_is_refused(client: telny
     assert_error(caught.value, status=400, code="40319")
 
 
-def test_profile_without_any_sender_id_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_profile_without_any_sender_id_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -268,7 +268,7 @@ def test_profile_without_any_sender_id_is_refused(client: telnyx.Telnyx, make_pr
     assert_error(caught.value, status=400, code="40306")
 
 
-def test_id_other_than_the_profile_alpha_sender_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_id_other_than_the_profile_alpha_sender_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile(alpha_sender="Legacy")
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -283,7 +283,7 @@ def test_id_other_than_the_profile_alpha_sender_is_refused(client: telnyx.Telnyx
     assert allowed is not None and allowed.from_ is not None and allowed.from_.phone_number == "Legacy"
 
 
-def test_unregistered_id_on_a_profile_with_sender_ids_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_unregistered_id_on_a_profile_with_sender_ids_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id)
 
@@ -295,7 +295,7 @@ def test_unregistered_id_on_a_profile_with_sender_ids_is_refused(client: telnyx.
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_sender_id_of_another_profile_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_sender_id_of_another_profile_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     mine, other = make_profile(), make_profile()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=mine.id)
     theirs = sender_name()
@@ -309,7 +309,7 @@ def test_sender_id_of_another_profile_is_refused(client: telnyx.Telnyx, make_pro
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_deleted_sender_id_can_no_longer_send(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_deleted_sender_id_can_no_longer_send(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     keep, gone = sender_name(), sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=keep, messaging_profile_id=profile.id)
@@ -325,7 +325,7 @@ def test_deleted_sender_id_can_no_longer_send(client: telnyx.Telnyx, make_profil
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_alphanumeric_sender_through_post_messages(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_alphanumeric_sender_through_post_messages(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     name = sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
@@ -339,7 +339,7 @@ def test_alphanumeric_sender_through_post_messages(client: telnyx.Telnyx, make_p
     assert message.messaging_profile_id == profile.id
 
 
-def test_alphanumeric_sender_cannot_send_mms(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_alphanumeric_sender_cannot_send_mms(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     name = sender_name()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=name, messaging_profile_id=profile.id)
@@ -356,7 +356,7 @@ def test_alphanumeric_sender_cannot_send_mms(client: telnyx.Telnyx, make_profile
     assert_error(caught.value, status=400, code="40308")
 
 
-def test_alphanumeric_send_with_a_malformed_id_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_alphanumeric_send_with_a_malformed_id_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     client.alphanumeric_sender_ids.create(alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id)
 
@@ -369,7 +369,7 @@ def test_alphanumeric_send_with_a_malformed_id_is_refused(client: telnyx.Telnyx,
 
 
 @pytest.mark.parametrize("missing", ["text", "messaging_profile_id", "from"])
-def test_alphanumeric_send_without_a_required_field_is_refused(server: Server, make_profile, missing: str) -> None:  # noqa: ANN001
+def test_alphanumeric_send_without_a_required_field_is_refused(server: Server, make_profile, missing: str) -> None:
     profile = make_profile()
     body = {"from": "Acme", "to": german_mobile(), "text": "x", "messaging_profile_id": profile.id}
     del body[missing]
@@ -379,7 +379,7 @@ def test_alphanumeric_send_without_a_required_field_is_refused(server: Server, m
     assert_error(response, status=422, code="10004", pointer=f"/{missing}")
 
 
-def test_deleting_a_profile_deletes_its_sender_ids(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_deleting_a_profile_deletes_its_sender_ids(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
     record = client.alphanumeric_sender_ids.create(
         alphanumeric_sender_id=sender_name(), messaging_profile_id=profile.id
@@ -414,7 +414,7 @@ def test_send_long_code_refuses_a_short_code(client: telnyx.Telnyx, short_code: 
     assert_error(caught.value, status=400, code="40305", pointer="/from")
 
 
-def test_send_short_code_refuses_a_long_code(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_send_short_code_refuses_a_long_code(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -436,7 +436,7 @@ def test_send_short_code_from_a_real_short_code(client: telnyx.Telnyx, short_cod
     assert delivered.from_.phone_number == short_code["code"]
 
 
-def test_send_long_code_from_a_toll_free_number(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_send_long_code_from_a_toll_free_number(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     profile = make_profile()
     number = new_toll_free()
     order_numbers(number, profile_id=profile.id)
@@ -451,7 +451,7 @@ def test_send_long_code_from_a_toll_free_number(client: telnyx.Telnyx, make_prof
 # --- number pool (messages.md §11) ---------------------------------------------------------------
 
 
-def _pool_profile(make_profile, order_numbers, numbers: list[str], **settings: Any) -> Any:  # noqa: ANN001
+def _pool_profile(make_profile, order_numbers, numbers: list[str], **settings: Any) -> Any:
     pool = {"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False, **settings}
     profile = make_profile(number_pool_settings=pool)
     order_numbers(*numbers, profile_id=profile.id)
@@ -468,7 +468,7 @@ def _pool_senders(client: telnyx.Telnyx, profile_id: str, recipients: list[str])
     return chosen
 
 
-def test_number_pool_on_a_profile_without_pool_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_number_pool_on_a_profile_without_pool_is_refused(client: telnyx.Telnyx, sender) -> None:
     profile, _ = sender()
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -477,7 +477,7 @@ def test_number_pool_on_a_profile_without_pool_is_refused(client: telnyx.Telnyx,
     assert_error(caught.value, status=400, code="40321")
 
 
-def test_number_pool_with_no_numbers_is_refused(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_number_pool_with_no_numbers_is_refused(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile(number_pool_settings={"long_code_weight": 1, "toll_free_weight": 1, "skip_unhealthy": False})
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -486,7 +486,7 @@ def test_number_pool_with_no_numbers_is_refused(client: telnyx.Telnyx, make_prof
     assert_error(caught.value, status=400, code="40321")
 
 
-def test_toll_free_weight_zero_always_picks_a_long_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_toll_free_weight_zero_always_picks_a_long_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     long_code, toll_free = new_long_code(), [new_toll_free(), new_toll_free()]
     profile = _pool_profile(
         make_profile, order_numbers, [long_code, *toll_free], long_code_weight=1, toll_free_weight=0
@@ -497,7 +497,7 @@ def test_toll_free_weight_zero_always_picks_a_long_code(client: telnyx.Telnyx, m
     assert chosen == [long_code] * 6
 
 
-def test_long_code_weight_zero_always_picks_toll_free(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_long_code_weight_zero_always_picks_toll_free(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     long_codes, toll_free = [new_long_code(), new_long_code()], new_toll_free()
     profile = _pool_profile(
         make_profile, order_numbers, [*long_codes, toll_free], long_code_weight=0, toll_free_weight=1
@@ -510,7 +510,7 @@ def test_long_code_weight_zero_always_picks_toll_free(client: telnyx.Telnyx, mak
 
 def test_sticky_sender_keeps_the_same_number_for_a_recipient(
     client: telnyx.Telnyx, make_profile, order_numbers
-) -> None:  # noqa: ANN001
+) -> None:
     numbers = [new_long_code(), new_long_code(), new_toll_free(), new_toll_free()]
     profile = _pool_profile(make_profile, order_numbers, numbers, sticky_sender=True)
     recipient = new_handset()
@@ -524,7 +524,7 @@ def test_sticky_sender_keeps_the_same_number_for_a_recipient(
 
 def test_sticky_sender_applies_to_post_messages_without_from(
     client: telnyx.Telnyx, make_profile, order_numbers
-) -> None:  # noqa: ANN001
+) -> None:
     numbers = [new_long_code(), new_long_code(), new_long_code(), new_long_code()]
     profile = _pool_profile(make_profile, order_numbers, numbers, sticky_sender=True)
     recipient = new_handset()
@@ -541,7 +541,7 @@ def test_sticky_sender_applies_to_post_messages_without_from(
 def test_sticky_sender_moves_on_when_its_number_leaves_the_profile(
     client: telnyx.Telnyx,
     make_profile,
-    order_numbers,  # noqa: ANN001
+    order_numbers,
 ) -> None:
     numbers = [new_long_code(), new_long_code(), new_long_code()]
     profile = _pool_profile(make_profile, order_numbers, numbers, sticky_sender=True)
@@ -558,7 +558,7 @@ def test_sticky_sender_moves_on_when_its_number_leaves_the_profile(
 def test_skip_unhealthy_avoids_a_number_whose_messages_fail(
     client: telnyx.Telnyx,
     make_profile,
-    order_numbers,  # noqa: ANN001
+    order_numbers,
 ) -> None:
     failing, healthy = new_long_code(), new_long_code()
     profile = _pool_profile(make_profile, order_numbers, [failing, healthy], toll_free_weight=0, skip_unhealthy=True)
@@ -574,7 +574,7 @@ def test_skip_unhealthy_avoids_a_number_whose_messages_fail(
     assert chosen == [healthy] * 5
 
 
-def test_number_health_reports_what_skip_unhealthy_acts_on(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_number_health_reports_what_skip_unhealthy_acts_on(client: telnyx.Telnyx, sender) -> None:
     """profiles-and-numbers.md §3: `health` is computed from the number's recent messages, and is what
     the pool's `skip_unhealthy` uses; a user must be able to see why a number was skipped."""
     _, number = sender()
@@ -592,7 +592,7 @@ def test_number_health_reports_what_skip_unhealthy_acts_on(client: telnyx.Telnyx
     assert health.success_ratio < 0.25
 
 
-def test_geomatch_prefers_the_recipients_area_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:  # noqa: ANN001
+def test_geomatch_prefers_the_recipients_area_code(client: telnyx.Telnyx, make_profile, order_numbers) -> None:
     chicago, san_francisco, new_york = nanp("312"), nanp("415"), nanp("646")
     profile = _pool_profile(
         make_profile,
@@ -616,7 +616,7 @@ def test_geomatch_prefers_the_recipients_area_code(client: telnyx.Telnyx, make_p
 # --- group MMS (messages.md §13) -----------------------------------------------------------------
 
 
-def test_group_mms_to_eight_recipients(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_group_mms_to_eight_recipients(client: telnyx.Telnyx, sender) -> None:
     profile, number = sender()
     recipients = [new_handset() for _ in range(8)]
 
@@ -650,7 +650,7 @@ def test_group_mms_to_eight_recipients(client: telnyx.Telnyx, sender) -> None:  
     eventually(all_delivered, timeout=30, message="not every group member got the message")
 
 
-def test_group_mms_to_a_single_recipient(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_group_mms_to_a_single_recipient(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
     to = new_handset()
 
@@ -662,7 +662,7 @@ def test_group_mms_to_a_single_recipient(client: telnyx.Telnyx, sender) -> None:
     assert [c.to[0].phone_number for c in children] == [to]  # type: ignore[index]
 
 
-def test_group_mms_to_nine_recipients_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_group_mms_to_nine_recipients_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
 
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
@@ -671,7 +671,7 @@ def test_group_mms_to_nine_recipients_is_refused(client: telnyx.Telnyx, sender) 
     assert_error(caught.value, status=422, code="10033", pointer="/to")
 
 
-def test_group_mms_outside_us_and_canada_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_group_mms_outside_us_and_canada_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -691,7 +691,7 @@ def test_retrieve_group_of_unknown_id_is_not_found(client: telnyx.Telnyx) -> Non
 # --- scheduling (README §11 items 1–2: non-strict client for the scheduled/cancelled answers) -----
 
 
-def test_schedule_then_cancel(client: telnyx.Telnyx, lax_client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_schedule_then_cancel(client: telnyx.Telnyx, lax_client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
     when = _in(30).replace(microsecond=0)
 
@@ -715,7 +715,7 @@ def test_schedule_then_cancel(client: telnyx.Telnyx, lax_client: telnyx.Telnyx, 
 def test_schedule_less_than_five_minutes_ahead_is_refused(
     lax_client: telnyx.Telnyx,
     sender,
-    minutes: float,  # noqa: ANN001
+    minutes: float,
 ) -> None:
     _, number = sender()
 
@@ -725,7 +725,7 @@ def test_schedule_less_than_five_minutes_ahead_is_refused(
     assert_error(caught.value, status=422, code="10033", pointer="/send_at")
 
 
-def test_cancelling_a_sent_message_is_forbidden(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_cancelling_a_sent_message_is_forbidden(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
     sent = client.messages.send(from_=number, to=new_handset(), text="gone already").data
     assert sent is not None and sent.id is not None
@@ -743,7 +743,7 @@ def test_cancelling_a_sent_message_is_forbidden(client: telnyx.Telnyx, sender) -
 CURLY = "\u201cHello\u201d \u2014 it\u2019s me"
 
 
-def test_smart_encoding_sends_curly_quotes_as_gsm7(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_smart_encoding_sends_curly_quotes_as_gsm7(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
 
     message = client.messages.send(from_=number, to=new_handset(), text=CURLY).data
@@ -756,7 +756,7 @@ def test_smart_encoding_sends_curly_quotes_as_gsm7(client: telnyx.Telnyx, sender
     assert client.messages.retrieve(message.id).data.text == CURLY  # type: ignore[union-attr]
 
 
-def test_without_smart_encoding_curly_quotes_need_ucs2(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_without_smart_encoding_curly_quotes_need_ucs2(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=False)
 
     message = client.messages.send(from_=number, to=new_handset(), text=CURLY).data
@@ -767,7 +767,7 @@ def test_without_smart_encoding_curly_quotes_need_ucs2(client: telnyx.Telnyx, se
     assert message.text == CURLY
 
 
-def test_encoding_ucs2_overrides_smart_encoding(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_encoding_ucs2_overrides_smart_encoding(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
 
     message = client.messages.send(from_=number, to=new_handset(), text=CURLY, encoding="ucs2").data
@@ -778,7 +778,7 @@ def test_encoding_ucs2_overrides_smart_encoding(client: telnyx.Telnyx, sender) -
     assert message.text == CURLY
 
 
-def test_smart_encoding_counts_parts_after_substitution(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_smart_encoding_counts_parts_after_substitution(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
     text = "\u2019" * 160  # 160 right quotes: 3 UCS-2 parts as written, one GSM-7 part after substitution
 
@@ -789,7 +789,7 @@ def test_smart_encoding_counts_parts_after_substitution(client: telnyx.Telnyx, s
     assert message.text == text
 
 
-def test_encoding_gsm7_substitutes_even_without_smart_encoding(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_encoding_gsm7_substitutes_even_without_smart_encoding(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=False)
 
     message = client.messages.send(from_=number, to=new_handset(), text=CURLY, encoding="gsm7").data
@@ -799,7 +799,7 @@ def test_encoding_gsm7_substitutes_even_without_smart_encoding(client: telnyx.Te
     assert message.text == CURLY
 
 
-def test_encoding_gsm7_with_characters_gsm7_cannot_carry_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_encoding_gsm7_with_characters_gsm7_cannot_carry_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -808,7 +808,7 @@ def test_encoding_gsm7_with_characters_gsm7_cannot_carry_is_refused(client: teln
     assert_error(caught.value, status=400, code="10015", pointer="/text")
 
 
-def test_text_empty_after_smart_encoding_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_text_empty_after_smart_encoding_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
 
     with pytest.raises(telnyx.BadRequestError) as caught:
@@ -817,7 +817,7 @@ def test_text_empty_after_smart_encoding_is_refused(client: telnyx.Telnyx, sende
     assert_error(caught.value, status=400, code="40316", pointer="/text")
 
 
-def test_smart_encoding_leaves_mms_text_alone(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_smart_encoding_leaves_mms_text_alone(client: telnyx.Telnyx, sender) -> None:
     _, number = sender(smart_encoding=True)
 
     message = client.messages.send(from_=number, to=new_handset(), text=CURLY, type="MMS").data
@@ -848,7 +848,7 @@ def media_server() -> Iterator[str]:
     """A local web server: /pixel.png is a small PNG, everything else is 404."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/pixel.png":
                 self.send_response(200)
                 self.send_header("content-type", "image/png")
@@ -874,7 +874,7 @@ def media_server() -> Iterator[str]:
     httpd.server_close()
 
 
-def test_mms_media_is_fetched_and_described(client: telnyx.Telnyx, sender, media_server: str) -> None:  # noqa: ANN001
+def test_mms_media_is_fetched_and_described(client: telnyx.Telnyx, sender, media_server: str) -> None:
     _, number = sender()
     url = media_server + "/pixel.png"
 
@@ -893,7 +893,7 @@ def test_mms_media_is_fetched_and_described(client: telnyx.Telnyx, sender, media
     assert delivered.errors == []
 
 
-def test_mms_with_missing_media_fails_with_40009(client: telnyx.Telnyx, sender, media_server: str) -> None:  # noqa: ANN001
+def test_mms_with_missing_media_fails_with_40009(client: telnyx.Telnyx, sender, media_server: str) -> None:
     _, number = sender()
 
     message = client.messages.send(

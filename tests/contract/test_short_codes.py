@@ -9,7 +9,7 @@ from contract_support import UUID, assert_error
 from support import Server
 
 
-def test_retrieve_a_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_retrieve_a_short_code(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     added = add_short_code(profile.id)
 
@@ -25,7 +25,7 @@ def test_retrieve_a_short_code(client: telnyx.Telnyx, make_profile, add_short_co
     assert code.created_at is not None and code.updated_at is not None
 
 
-def test_unassigned_short_code_reports_null_profile(client: telnyx.Telnyx, server: Server, add_short_code) -> None:  # noqa: ANN001
+def test_unassigned_short_code_reports_null_profile(client: telnyx.Telnyx, server: Server, add_short_code) -> None:
     added = add_short_code()
 
     raw = server.http().get(f"/v2/short_codes/{added['id']}").json()["data"]
@@ -42,7 +42,7 @@ def test_retrieve_unknown_short_code_is_not_found(client: telnyx.Telnyx, code_id
     assert_error(caught.value, status=404, code="10005")
 
 
-def test_list_and_filter_by_profile(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_list_and_filter_by_profile(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     mine = add_short_code(profile.id)
     unassigned = add_short_code()
@@ -61,7 +61,7 @@ def test_list_and_filter_by_profile(client: telnyx.Telnyx, make_profile, add_sho
     assert all(c.messaging_profile_id is None for c in without_profile)
 
 
-def test_list_pages(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_list_pages(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     added = {add_short_code(profile.id)["id"] for _ in range(3)}
 
@@ -73,7 +73,7 @@ def test_list_pages(client: telnyx.Telnyx, make_profile, add_short_code) -> None
     assert walked == added
 
 
-def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     old, new = make_profile(), make_profile()
     added = add_short_code(old.id)
 
@@ -88,8 +88,8 @@ def test_update_moves_a_short_code_between_profiles(client: telnyx.Telnyx, make_
 @pytest.mark.parametrize("unbind", ["", None])
 def test_update_with_empty_or_null_profile_unbinds(
     client: telnyx.Telnyx,
-    make_profile,  # noqa: ANN001
-    add_short_code,  # noqa: ANN001
+    make_profile,
+    add_short_code,
     unbind: str | None,
 ) -> None:
     profile = make_profile()
@@ -101,7 +101,7 @@ def test_update_with_empty_or_null_profile_unbinds(
     assert client.messaging_profiles.list_short_codes(profile.id).data == []
 
 
-def test_update_replaces_tags(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_update_replaces_tags(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     added = add_short_code(profile.id)
 
@@ -113,7 +113,7 @@ def test_update_replaces_tags(client: telnyx.Telnyx, make_profile, add_short_cod
     assert client.short_codes.retrieve(added["id"]).data.tags == ["q4"]
 
 
-def test_update_to_unknown_profile_is_refused(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_update_to_unknown_profile_is_refused(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     added = add_short_code(profile.id)
 
@@ -124,7 +124,7 @@ def test_update_to_unknown_profile_is_refused(client: telnyx.Telnyx, make_profil
     assert client.short_codes.retrieve(added["id"]).data.messaging_profile_id == profile.id
 
 
-def test_update_without_profile_field_is_refused(client: telnyx.Telnyx, make_profile, add_short_code) -> None:  # noqa: ANN001
+def test_update_without_profile_field_is_refused(client: telnyx.Telnyx, make_profile, add_short_code) -> None:
     profile = make_profile()
     added = add_short_code(profile.id)
 
@@ -134,7 +134,7 @@ def test_update_without_profile_field_is_refused(client: telnyx.Telnyx, make_pro
     assert_error(caught.value, status=422, code="10004", pointer="/messaging_profile_id")
 
 
-def test_update_unknown_short_code_is_not_found(client: telnyx.Telnyx, make_profile) -> None:  # noqa: ANN001
+def test_update_unknown_short_code_is_not_found(client: telnyx.Telnyx, make_profile) -> None:
     profile = make_profile()
 
     with pytest.raises(telnyx.NotFoundError) as caught:

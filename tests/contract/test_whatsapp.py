@@ -168,7 +168,7 @@ def test_message_is_delivered(
     assert wire["body"] == {"type": "text", "text": {"body": "deliver me"}}
 
 
-def test_number_without_whatsapp_is_refused(client: telnyx.Telnyx, sender) -> None:  # noqa: ANN001
+def test_number_without_whatsapp_is_refused(client: telnyx.Telnyx, sender) -> None:
     _, number = sender()
 
     with pytest.raises(telnyx.BadRequestError) as caught:

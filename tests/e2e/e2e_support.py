@@ -171,7 +171,7 @@ class ByEvent:
         return self._rule(path, index)
 
 
-def admin_cli(data_dir, env: dict[str, str], *args: str) -> str:  # noqa: ANN001
+def admin_cli(data_dir, env: dict[str, str], *args: str) -> str:
     """Run a `heliograph` administration command with exactly `env` as its HELIOGRAPH_* settings."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
     done = subprocess.run(
@@ -185,7 +185,7 @@ def admin_cli(data_dir, env: dict[str, str], *args: str) -> str:  # noqa: ANN001
     return done.stdout
 
 
-def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:  # noqa: ANN001
+def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:
     """A gateway server on an emptied PostgreSQL database: one account, every message routed to the simulator."""
     import asyncio
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 SECRET_KEY = base64.b64encode(b"k" * 32).decode()
 
 
-def _gateway_env(data_dir, allowed: str) -> dict[str, str]:  # noqa: ANN001
+def _gateway_env(data_dir, allowed: str) -> dict[str, str]:
     return {
         "HELIOGRAPH_MODE": "gateway",
         "HELIOGRAPH_DATABASE_URL": f"sqlite:///{data_dir}/heliograph.db",

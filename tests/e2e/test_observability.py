@@ -135,7 +135,7 @@ def test_inbound_messages_are_counted(sandbox: Server) -> None:
 
 
 def test_metrics_need_the_token_when_not_bound_to_loopback(tmp_path: Path) -> None:
-    env = {"HELIOGRAPH_HOST": "0.0.0.0", "HELIOGRAPH_METRICS_TOKEN": "scrape-secret-1"}  # noqa: S104 - the point
+    env = {"HELIOGRAPH_HOST": "0.0.0.0", "HELIOGRAPH_METRICS_TOKEN": "scrape-secret-1"}  # the point
     server = Server(tmp_path / "hg", env=env).start()
     try:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {server.api_key}"}):
@@ -152,7 +152,7 @@ def test_metrics_need_the_token_when_not_bound_to_loopback(tmp_path: Path) -> No
 
 
 def test_metrics_refused_off_loopback_when_no_token_is_set(tmp_path: Path) -> None:
-    server = Server(tmp_path / "hg", env={"HELIOGRAPH_HOST": "0.0.0.0"}).start()  # noqa: S104
+    server = Server(tmp_path / "hg", env={"HELIOGRAPH_HOST": "0.0.0.0"}).start()
     try:
         refused = httpx.get(server.url + "/metrics")
         assert refused.status_code == 401

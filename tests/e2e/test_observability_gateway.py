@@ -81,7 +81,7 @@ def _number(server: Server, account: dict, webhook_url: str) -> str:
     return number
 
 
-def _sdk(server: Server, account: dict):  # noqa: ANN202
+def _sdk(server: Server, account: dict):
     import telnyx
 
     return telnyx.Telnyx(

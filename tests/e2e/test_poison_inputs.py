@@ -30,7 +30,7 @@ class Target:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def target(request, tmp_path_factory) -> Iterator[Target]:  # noqa: ANN001
+def target(request, tmp_path_factory) -> Iterator[Target]:
     tmp = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
         server = Server(tmp).start()

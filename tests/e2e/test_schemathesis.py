@@ -58,7 +58,7 @@ def _fuzz(server: Server, workdir: Path) -> str:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(backend: str, tmp_path) -> None:  # noqa: ANN001
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(backend: str, tmp_path) -> None:
     if backend == "sqlite":
         server = Server(tmp_path).start()
     else:

@@ -62,33 +62,33 @@ def _telnyx_refusal(raw: bytes, status: int) -> dict:
     return error
 
 
-def test_a_100_kb_url_is_a_telnyx_414(server) -> None:  # noqa: ANN001
+def test_a_100_kb_url_is_a_telnyx_414(server) -> None:
     raw, clean = _exchange(server, b"GET /v2/messages?" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     _telnyx_refusal(raw, 414)
     assert clean
 
 
-def test_an_oversized_header_is_refused_before_authentication(server) -> None:  # noqa: ANN001
+def test_an_oversized_header_is_refused_before_authentication(server) -> None:
     head = b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: x\r\nX-Big: "
     raw, clean = _exchange(server, head, more=b"a" * (4 * 1024 * 1024))  # a client that goes on and on
     _telnyx_refusal(raw, 431)
     assert clean
 
 
-def test_too_many_header_fields_are_refused(server) -> None:  # noqa: ANN001
+def test_too_many_header_fields_are_refused(server) -> None:
     fields = b"".join(b"X-F%d: 1\r\n" % i for i in range(150))
     raw, clean = _exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
     _telnyx_refusal(raw, 431)
     assert clean
 
 
-def test_a_half_sent_head_is_timed_out(server) -> None:  # noqa: ANN001
+def test_a_half_sent_head_is_timed_out(server) -> None:
     raw, clean = _exchange(server, b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: x\r\n")
     assert _telnyx_refusal(raw, 408)["code"] == "10008"
     assert clean
 
 
-def test_a_half_sent_body_is_timed_out(server) -> None:  # noqa: ANN001
+def test_a_half_sent_body_is_timed_out(server) -> None:
     head = (
         b"POST /v2/messaging_profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
@@ -98,12 +98,12 @@ def test_a_half_sent_body_is_timed_out(server) -> None:  # noqa: ANN001
     assert clean
 
 
-def test_a_connection_that_sends_nothing_is_closed(server) -> None:  # noqa: ANN001
+def test_a_connection_that_sends_nothing_is_closed(server) -> None:
     raw, clean = _exchange(server, b"")
     assert raw == b"" and clean
 
 
-def test_a_body_over_the_limit_is_refused_and_the_connection_closes_cleanly(server) -> None:  # noqa: ANN001
+def test_a_body_over_the_limit_is_refused_and_the_connection_closes_cleanly(server) -> None:
     body = b"x" * (3 * 1024 * 1024)
     head = (
         b"POST /v2/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n"
@@ -114,7 +114,7 @@ def test_a_body_over_the_limit_is_refused_and_the_connection_closes_cleanly(serv
     assert clean
 
 
-def test_405_names_the_allowed_methods(server) -> None:  # noqa: ANN001
+def test_405_names_the_allowed_methods(server) -> None:
     with server.http() as http:
         answer = http.delete("/v2/messaging_profiles")
         assert answer.status_code == 405
@@ -125,7 +125,7 @@ def test_405_names_the_allowed_methods(server) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("size", ["٣", "３", "1٣", "²", " 3"])
-def test_page_size_takes_ascii_digits_only(server, size: str) -> None:  # noqa: ANN001
+def test_page_size_takes_ascii_digits_only(server, size: str) -> None:
     with server.http() as http:
         answer = http.get("/v2/messaging_profiles", params={"page[size]": size})
     assert answer.status_code == 422, answer.text
@@ -139,7 +139,7 @@ def _rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def test_500_slow_clients_do_not_grow_memory_past_the_bound(server) -> None:  # noqa: ANN001
+def test_500_slow_clients_do_not_grow_memory_past_the_bound(server) -> None:
     """500 connections each trickle a header of 512 KiB: each is refused (431) once it passes 64 KiB, and
     the server's memory stays within MEMORY_BOUND_MB of where it started."""
     pid = server.process.pid

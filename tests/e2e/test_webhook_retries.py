@@ -48,7 +48,7 @@ def sender(srv: Server) -> str:
     return new_sender(srv, new_profile(srv)["id"])
 
 
-def _attempts(hooks: WebhookReceiver, message_id: str, event_type: str, count: int, timeout: float = 20):  # noqa: ANN202
+def _attempts(hooks: WebhookReceiver, message_id: str, event_type: str, count: int, timeout: float = 20):
     return wait_events(hooks, message_id, event_type, count=count, timeout=timeout)
 
 

@@ -50,11 +50,11 @@ class World:
     account: accounts.SandboxAccount
 
     @property
-    def ctx(self):  # noqa: ANN201
+    def ctx(self):
         return self.hg.ctx
 
     @property
-    def links(self):  # noqa: ANN201
+    def links(self):
         return self.hg.workers.links
 
     @property

@@ -15,7 +15,7 @@ from heliograph.settings import Settings
 CHOSEN = "acme-production-key-0123456789-abcdefgh"
 
 
-async def test_a_listed_prefix_reveals_nothing_of_a_chosen_key(world) -> None:  # noqa: ANN001
+async def test_a_listed_prefix_reveals_nothing_of_a_chosen_key(world) -> None:
     org = world.account.organization["id"]
     await accounts.add_api_key(world.ctx, org, CHOSEN)
     keys = await accounts.list_keys(world.ctx, org)
@@ -43,7 +43,7 @@ def test_short_chosen_keys_are_for_a_sandbox_on_loopback_only(settings: Settings
     accounts.check_chosen_key(settings, "K" * 32)
 
 
-async def test_a_revoked_key_stops_working_in_a_process_that_cached_it(world) -> None:  # noqa: ANN001
+async def test_a_revoked_key_stops_working_in_a_process_that_cached_it(world) -> None:
     org = world.account.organization["id"]
     key = await accounts.add_api_key(world.ctx, org)
     cache = accounts.KeyCache()  # as a running server holds it: positive entries live 30 s
@@ -69,7 +69,7 @@ async def test_a_revoked_key_stops_working_in_a_process_that_cached_it(world) ->
         await accounts.revoke_key(world.ctx, "no-such-key")
 
 
-async def test_last_use_is_recorded(world) -> None:  # noqa: ANN001
+async def test_last_use_is_recorded(world) -> None:
     org = world.account.organization["id"]
     key = await accounts.add_api_key(world.ctx, org)
     cache = accounts.KeyCache(recheck_seconds=0)

@@ -74,7 +74,7 @@ def test_public_and_allow_listed_destinations_pass(tmp_path) -> None:
     guard.check_addresses("rebound.example", ["93.184.216.34", "10.8.0.1"])
 
 
-async def test_the_gateway_refuses_local_webhook_urls_on_profiles_and_every_send(world) -> None:  # noqa: ANN001
+async def test_the_gateway_refuses_local_webhook_urls_on_profiles_and_every_send(world) -> None:
     ctx, org, caller = world.ctx, world.account.organization["id"], world.caller
     local = "http://127.0.0.1:9000/hook"
     with pytest.raises(ValidationFailed) as refused:
@@ -123,12 +123,12 @@ class TestSandbox:
     def world_settings(self) -> dict:
         return {}
 
-    async def test_the_sandbox_keeps_local_webhook_urls(self, world) -> None:  # noqa: ANN001
+    async def test_the_sandbox_keeps_local_webhook_urls(self, world) -> None:
         body = {"from": world.long_code, "to": "+13125550123", "text": "hi", "webhook_url": "http://127.0.0.1:9/h"}
         assert (await sending.send(world.ctx, world.caller, body))["webhook_url"] == "http://127.0.0.1:9/h"
 
 
-async def _event_to(world, url: str) -> dict:  # noqa: ANN001
+async def _event_to(world, url: str) -> dict:
     event = webhooks.new_event(
         organization_id=world.account.organization["id"],
         event_type="message.sent",
@@ -141,7 +141,7 @@ async def _event_to(world, url: str) -> dict:  # noqa: ANN001
     return event
 
 
-async def _first_attempt(world, event: dict) -> dict:  # noqa: ANN001
+async def _first_attempt(world, event: dict) -> dict:
     sender = WebhookSender(world.ctx)
     task = asyncio.create_task(sender.run())
     try:
@@ -157,7 +157,7 @@ async def _first_attempt(world, event: dict) -> dict:  # noqa: ANN001
         await task
 
 
-async def test_delivery_checks_the_address_a_name_resolves_to(world, tmp_path) -> None:  # noqa: ANN001
+async def test_delivery_checks_the_address_a_name_resolves_to(world, tmp_path) -> None:
     """A URL stored before the guard (or a name whose DNS answer changed) is refused when connecting."""
     with WebhookReceiver() as receiver:
         port = receiver.server.server_address[1]
@@ -178,7 +178,7 @@ class TestAllowList:
     def world_settings(self) -> dict:
         return {"mode": "gateway", "webhook_allowed_hosts": "vm,pinned.invalid"}
 
-    async def test_allow_listed_hosts_are_delivered_and_their_answer_kept(self, world) -> None:  # noqa: ANN001
+    async def test_allow_listed_hosts_are_delivered_and_their_answer_kept(self, world) -> None:
         with WebhookReceiver() as receiver:
             attempt = await _first_attempt(
                 world, await _event_to(world, f"http://vm:{receiver.server.server_address[1]}/h")
@@ -186,7 +186,7 @@ class TestAllowList:
             assert len(receiver.events()) == 1
         assert attempt["delivered"] is True and attempt["response_body"] == "ok"
 
-    async def test_the_connection_goes_to_the_address_that_was_checked(self, world) -> None:  # noqa: ANN001
+    async def test_the_connection_goes_to_the_address_that_was_checked(self, world) -> None:
         """`pinned.invalid` exists only in the guard's answer: the request can only arrive if the client
         connects to the checked address rather than resolving the name again (sender and replay alike)."""
         answers = []
@@ -208,11 +208,11 @@ class TestAllowList:
 
 
 @contextlib.contextmanager
-def media_server():  # noqa: ANN201
+def media_server():
     """Serves a 4-byte PNG at any path."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("content-type", "image/png")
             self.send_header("content-length", "4")

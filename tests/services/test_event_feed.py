@@ -16,13 +16,13 @@ from heliograph.store import outbox
 HANDSET = "+13125550123"
 
 
-def _verify(world, event: event_feed.FeedEvent) -> None:  # noqa: ANN001
+def _verify(world, event: event_feed.FeedEvent) -> None:
     key = VerifyKey(base64.b64decode(world.account.organization["public_key"]))
     signed = event.headers["telnyx-timestamp"].encode() + b"|" + event.body.encode()
     key.verify(signed, base64.b64decode(event.headers["telnyx-signature-ed25519"]))
 
 
-def _event(world, event_type: str = "message.sent") -> dict:  # noqa: ANN001
+def _event(world, event_type: str = "message.sent") -> dict:
     return webhooks.new_event(
         organization_id=world.account.organization["id"],
         event_type=event_type,
@@ -32,7 +32,7 @@ def _event(world, event_type: str = "message.sent") -> dict:  # noqa: ANN001
     )
 
 
-async def test_events_without_a_webhook_url_are_in_the_feed_signed_in_commit_order(world) -> None:  # noqa: ANN001
+async def test_events_without_a_webhook_url_are_in_the_feed_signed_in_commit_order(world) -> None:
     org = world.account.organization["id"]
     start = await event_feed.head(world.ctx, org)
     first = await inbound.receive(world.ctx, org, sender=HANDSET, to=world.long_code, text="one", media_urls=[])
@@ -53,7 +53,7 @@ async def test_events_without_a_webhook_url_are_in_the_feed_signed_in_commit_ord
     assert [e.id for e in resumed] == [events[1].id]  # after that event exactly: no loss, no duplicate
 
 
-async def test_filters_and_other_organizations(world) -> None:  # noqa: ANN001
+async def test_filters_and_other_organizations(world) -> None:
     org = world.account.organization["id"]
     start = await event_feed.head(world.ctx, org)
     async with world.ctx.db.transaction() as conn:
@@ -69,7 +69,7 @@ async def test_filters_and_other_organizations(world) -> None:  # noqa: ANN001
         await event_feed.read(world.ctx, org, "not-a-cursor")
 
 
-async def test_follow_wakes_on_a_commit_and_ends_when_the_feed_closes(world) -> None:  # noqa: ANN001
+async def test_follow_wakes_on_a_commit_and_ends_when_the_feed_closes(world) -> None:
     org = world.account.organization["id"]
     stream = event_feed.follow(world.ctx, org)
     ready = await anext(stream)
@@ -85,7 +85,7 @@ async def test_follow_wakes_on_a_commit_and_ends_when_the_feed_closes(world) -> 
         await asyncio.wait_for(waiting, 10)
 
 
-async def test_a_late_commit_is_never_skipped(world) -> None:  # noqa: ANN001
+async def test_a_late_commit_is_never_skipped(world) -> None:
     """PostgreSQL: a row that commits after a newer one is still read, before it (never behind the cursor)."""
     if world.ctx.db.sqlite:
         pytest.skip("SQLite writers take turns: a transaction cannot commit around another")
@@ -103,7 +103,7 @@ async def test_a_late_commit_is_never_skipped(world) -> None:  # noqa: ANN001
     assert [e.id for e in events] == [slow["id"], fast["id"]]
 
 
-async def test_a_forward_is_logged_as_an_attempt_and_replay_needs_a_url(world) -> None:  # noqa: ANN001
+async def test_a_forward_is_logged_as_an_attempt_and_replay_needs_a_url(world) -> None:
     org = world.account.organization["id"]
     event = _event(world)
     async with world.ctx.db.transaction() as conn:

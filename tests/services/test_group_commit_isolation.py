@@ -14,7 +14,7 @@ def _intent(key_hash: str, tat: object = 0) -> WriteIntent:
     return WriteIntent(rows=[(rate_limit_buckets, {"key_hash": key_hash, "tat": tat})])
 
 
-async def test_a_poison_request_fails_alone_among_concurrent_good_ones(world) -> None:  # noqa: ANN001
+async def test_a_poison_request_fails_alone_among_concurrent_good_ones(world) -> None:
     # a value the database refuses: NUL in text on PostgreSQL, a value SQLite cannot bind on SQLite
     postgres = not world.ctx.db.sqlite
     poison = _intent("poison\x00", 0) if postgres else _intent("poison", object())

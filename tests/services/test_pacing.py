@@ -11,12 +11,12 @@ from heliograph.services.pacing import SharedPacer
 from heliograph.store.tables import pacing_slots
 
 
-async def _next_free(world, key: str) -> int:  # noqa: ANN001
+async def _next_free(world, key: str) -> int:
     async with world.ctx.db.read() as conn:
         return (await conn.execute(select(pacing_slots.c.next_free).where(pacing_slots.c.sender == key))).scalar()
 
 
-async def test_two_processes_pacers_share_one_connectors_slots(world):  # noqa: ANN001
+async def test_two_processes_pacers_share_one_connectors_slots(world):
     first, second = SharedPacer(world.ctx), SharedPacer(world.ctx)  # as in two worker processes
     waits = [pacer.wait("connector:smsc", 1000) for pacer in (first, second) for _ in range(5)]
     await asyncio.gather(*waits)
@@ -24,13 +24,13 @@ async def test_two_processes_pacers_share_one_connectors_slots(world):  # noqa: 
     assert await _next_free(world, "connector:smsc") == world.ctx.now() + 10 * 1000
 
 
-async def test_a_connectors_slots_continue_where_the_last_process_left_them(world):  # noqa: ANN001
+async def test_a_connectors_slots_continue_where_the_last_process_left_them(world):
     await SharedPacer(world.ctx).wait("connector:smsc", 1000)
     await SharedPacer(world.ctx).wait("connector:smsc", 1000)
     assert await _next_free(world, "connector:smsc") == world.ctx.now() + 2 * 1000
 
 
-async def test_sends_through_two_processes_take_consecutive_slots_of_their_sender(world):  # noqa: ANN001
+async def test_sends_through_two_processes_take_consecutive_slots_of_their_sender(world):
     from heliograph.services import sending
     from heliograph.services.committer import GroupCommitter
 

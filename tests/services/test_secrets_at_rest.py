@@ -26,7 +26,7 @@ KEY1 = base64.b64encode(b"1" * 32).decode()
 KEY2 = (b"2" * 32).hex()
 
 
-def _mode(path) -> int:  # noqa: ANN001
+def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
@@ -64,7 +64,7 @@ class TestSealed:
     def world_settings(self) -> dict:
         return {"mode": "gateway", "secret_key": KEY1}
 
-    async def test_signing_seeds_are_sealed_and_webhooks_still_verify(self, world) -> None:  # noqa: ANN001
+    async def test_signing_seeds_are_sealed_and_webhooks_still_verify(self, world) -> None:
         org = world.account.organization["id"]
         async with world.ctx.db.read() as conn:
             stored = (await conn.execute(select(organizations.c.signing_seed))).scalar()
@@ -82,7 +82,7 @@ class TestSealed:
         with pytest.raises(sealing.SecretKeyError):  # bound to its row: moved to another, it does not open
             sealing.open_seed(world.ctx, "another-org", stored)
 
-    async def test_connector_secrets_are_sealed(self, world) -> None:  # noqa: ANN001
+    async def test_connector_secrets_are_sealed(self, world) -> None:
         config = {"base_url": "https://up.example/v2", "api_key": "KEYUPSTREAM", "public_key": "cHVibGlj"}
         shown = await connectors.add_connector(world.ctx, "telnyx", "up", config)
         assert "api_key" not in shown["config"]
@@ -95,7 +95,7 @@ class TestSealed:
         assert snapshot.connectors["up"]["config"]["api_key"] == "KEYUPSTREAM"
 
 
-async def test_plain_seeds_are_sealed_at_start_and_keys_rotate(world, tmp_path) -> None:  # noqa: ANN001
+async def test_plain_seeds_are_sealed_at_start_and_keys_rotate(world, tmp_path) -> None:
     """A sandbox-era (plain) database: a start with a key seals it; a new key with the old one as previous
     re-seals it; `heliograph secrets reseal` does the same from the command line."""
     org = world.account.organization["id"]

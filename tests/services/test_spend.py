@@ -18,7 +18,7 @@ from heliograph.store.tables import messages, profile_daily_spend, webhook_event
 TO = "+13125550123"
 
 
-async def _limit(world, amount: str, enabled: bool = True) -> None:  # noqa: ANN001
+async def _limit(world, amount: str, enabled: bool = True) -> None:
     await profiles.update_profile(
         world.ctx,
         world.account.organization["id"],
@@ -27,16 +27,16 @@ async def _limit(world, amount: str, enabled: bool = True) -> None:  # noqa: ANN
     )
 
 
-async def _send(ctx, world, text: str = "hi"):  # noqa: ANN001, ANN202
+async def _send(ctx, world, text: str = "hi"):
     return await sending.send(ctx, world.caller, {"from": world.long_code, "to": TO, "text": text})
 
 
-async def _count(world, table) -> int:  # noqa: ANN001
+async def _count(world, table) -> int:
     async with world.ctx.db.read() as conn:
         return len((await conn.execute(select(table))).all())
 
 
-async def test_a_send_that_would_pass_the_limit_is_refused(world) -> None:  # noqa: ANN001
+async def test_a_send_that_would_pass_the_limit_is_refused(world) -> None:
     await _limit(world, "0.0100")
     await _send(world.ctx, world)
     await _send(world.ctx, world)  # 0.0100: exactly the limit is allowed
@@ -65,7 +65,7 @@ async def test_a_send_that_would_pass_the_limit_is_refused(world) -> None:  # no
         await _send(world.ctx, world)
 
 
-async def test_the_limit_starts_again_at_utc_midnight(world) -> None:  # noqa: ANN001
+async def test_the_limit_starts_again_at_utc_midnight(world) -> None:
     await _limit(world, "0.0050")
     await _send(world.ctx, world)
     with pytest.raises(MessagingRejected):
@@ -78,14 +78,14 @@ async def test_the_limit_starts_again_at_utc_midnight(world) -> None:  # noqa: A
     await _send(world.ctx, world)
 
 
-async def test_a_disabled_limit_is_not_enforced(world) -> None:  # noqa: ANN001
+async def test_a_disabled_limit_is_not_enforced(world) -> None:
     await _limit(world, "0.00", enabled=False)
     for _ in range(3):
         await _send(world.ctx, world)
     assert await _count(world, profile_daily_spend) == 0
 
 
-async def test_the_limit_holds_across_processes(world) -> None:  # noqa: ANN001
+async def test_the_limit_holds_across_processes(world) -> None:
     """Two servers on one database, each with its group committer: concurrent sends spend at most the limit."""
     await _limit(world, "0.0500")  # room for 10 messages
     other = build(world.hg.settings, clock=world.clock)

@@ -93,7 +93,7 @@ async def test_checkpointer_copies_committed_pages_into_the_database_file(tmp_pa
     await db.dispose()
 
 
-async def _until(condition, timeout: float = 5.0) -> None:  # noqa: ANN001
+async def _until(condition, timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"

@@ -43,7 +43,7 @@ class EdgeGuard:
             await self.app(scope, receive, tracking_send)
         except ClientDisconnect:
             return  # the client is gone: nobody to answer
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: never uvicorn's plain-text 500
+        except Exception as exc:  # the last line of defence: never uvicorn's plain-text 500
             error_id = report_unexpected(exc, scope.get("method", ""), scope.get("path", ""))
             if not started:
                 await json_response(unexpected_body(error_id), status=500, headers={"connection": "close"})(

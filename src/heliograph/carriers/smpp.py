@@ -442,7 +442,7 @@ class SmppConnector:
             try:
                 await self._shared_pace(f"connector:{self.name}", self.config.mps)
                 return
-            except Exception:  # noqa: BLE001 - the database is unreachable: pace this process alone meanwhile
+            except Exception:  # the database is unreachable: pace this process alone meanwhile
                 logger.warning(
                     "shared pacing unavailable: pacing this process alone",
                     extra={"action": "smpp_pace", "connector": self.name},

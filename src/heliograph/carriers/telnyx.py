@@ -55,7 +55,7 @@ class TelnyxUpstream:
         self._probe: asyncio.Task | None = None
         self._backoff = 1.0
 
-    async def open(self, sinks: Sinks) -> None:  # noqa: ARG002 - its reports arrive as webhooks, not here
+    async def open(self, sinks: Sinks) -> None:  # its reports arrive as webhooks, not here
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self._config.timeout_seconds),
             headers={"Authorization": f"Bearer {self._config.api_key}", "Accept": "application/json"},

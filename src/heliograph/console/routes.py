@@ -143,7 +143,7 @@ async def _posted(request: Request) -> tuple[Caller, dict[str, str]] | Response:
     return who, form
 
 
-def _ctx(request: Request):  # noqa: ANN202
+def _ctx(request: Request):
     return request.app.state.heliograph.ctx
 
 
@@ -518,7 +518,7 @@ async def events(request: Request) -> Response:
         return who
     feeds: Feeds = request.app.state.console_feeds
 
-    async def stream():  # noqa: ANN202
+    async def stream():
         async with feeds.subscribe(who.organization_id) as queue:
             yield ": connected\n\n"
             while True:
@@ -536,7 +536,7 @@ async def events(request: Request) -> Response:
     )
 
 
-def mount_static(app) -> None:  # noqa: ANN001
+def mount_static(app) -> None:
     """The console's static files (htmx, CSS) and its live feeds; api/app.py includes `router` itself."""
     from starlette.staticfiles import StaticFiles
 

@@ -100,7 +100,7 @@ class GroupCommitter:
                 # was written, and the pool has dropped its dead connections, so go again once
                 logger.warning("database connection lost: batch retried", extra={"action": "group_commit"})
                 await self._insert(batch)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if len(batch) == 1 and not isinstance(exc, DuplicateRow):
                 _resolve(batch[0], exc)  # the request's handler reports it
                 return
@@ -127,7 +127,7 @@ class GroupCommitter:
                 await self._insert([intent])
             except DuplicateRow as exc:
                 _resolve(intent, DuplicateIdempotencyKey(str(exc)))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 _resolve(intent, exc)
             else:
                 _resolve(intent, None)

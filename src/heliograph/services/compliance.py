@@ -27,7 +27,7 @@ def blocked(from_number: str, to: str, pointer: str = "/to") -> MessagingRejecte
     )
 
 
-async def check_not_opted_out(conn, profile_id: str, from_number: str, recipients: list[str]) -> None:  # noqa: ANN001
+async def check_not_opted_out(conn, profile_id: str, from_number: str, recipients: list[str]) -> None:
     """Refuse (40300) when any recipient opted out of this profile."""
     hits = await store.opted_out(conn, profile_id, recipients)
     for i, to in enumerate(recipients):
@@ -75,14 +75,14 @@ def config_view(row: Row) -> Row:
     return view
 
 
-async def _profile(conn, org_id: str, profile_id: str) -> Row:  # noqa: ANN001
+async def _profile(conn, org_id: str, profile_id: str) -> Row:
     profile = await accounts.get_profile(conn, org_id, profile_id)
     if profile is None:
         raise NotFound(f"Messaging profile {profile_id} was not found.")
     return profile
 
 
-async def _check_config(conn, profile_id: str, values: Row, exclude_id: str | None = None) -> Row:  # noqa: ANN001
+async def _check_config(conn, profile_id: str, values: Row, exclude_id: str | None = None) -> Row:
     words = [keywords.normalise(k) for k in values["keywords"]]
     if not 1 <= len(words) <= 20 or any(not w for w in words):
         raise ValueOutOfRange("'keywords' must hold 1 to 20 non-empty keywords.", pointer="/keywords")

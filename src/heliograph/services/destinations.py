@@ -196,7 +196,7 @@ class DestinationGuard:
         TLS still verifies the URL's host name. Use it with trust_env=False (a proxy would bypass the pin)."""
         transport = httpx.AsyncHTTPTransport(trust_env=False, **kwargs)
         # httpcore takes a network backend per pool; httpx does not expose the argument
-        transport._pool._network_backend = _PinnedBackend(self)  # noqa: SLF001
+        transport._pool._network_backend = _PinnedBackend(self)
         return transport
 
 
@@ -270,7 +270,7 @@ def webhook_guard(ctx: typing.Any) -> DestinationGuard:
     if guard is None:
         settings = ctx.settings
         guard = DestinationGuard.build(enabled=settings.mode == "gateway", allowed=settings.webhook_allowed_hosts)
-        ctx._webhook_guard = guard  # noqa: SLF001
+        ctx._webhook_guard = guard
     return guard
 
 

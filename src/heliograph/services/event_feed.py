@@ -133,7 +133,7 @@ class Feed:
             try:
                 async with self._ctx.db.read() as conn:
                     head: tuple[Any, ...] | None = await store.global_head(conn)
-            except Exception:  # noqa: BLE001 - a failed probe is retried at the next tick
+            except Exception:  # a failed probe is retried at the next tick
                 logger.exception("event feed head query failed", extra={"action": "event_feed_poll"})
                 head = self._head
             if head != self._head:

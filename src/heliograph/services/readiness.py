@@ -33,7 +33,7 @@ async def check(ctx: Context) -> Readiness:
         return await asyncio.wait_for(_check(ctx), DATABASE_TIMEOUT_SECONDS)
     except TimeoutError:
         return Readiness(False, f"The database did not answer within {DATABASE_TIMEOUT_SECONDS:g} s.")
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the database means not ready
+    except Exception as exc:  # any failure to reach the database means not ready
         logger.warning("readiness check failed", extra={"action": "readyz", "error": exc.__class__.__name__})
         return Readiness(False, f"The database is unreachable ({exc.__class__.__name__}).")
 

@@ -74,7 +74,7 @@ def for_number(number: Row, profile: Row) -> Sender:
     )
 
 
-async def phone_number(conn, caller: Caller, e164: str, to: str = "") -> Sender:  # noqa: ANN001
+async def phone_number(conn, caller: Caller, e164: str, to: str = "") -> Sender:
     return _number_sender(await store.sender_with_profile(conn, caller.organization_id, e164, to), e164, to)
 
 
@@ -117,7 +117,7 @@ def _number_sender(found: tuple[Row, Row | None] | None, e164: str, to: str) -> 
     return sender
 
 
-async def short_code(conn, caller: Caller, code: str) -> Sender:  # noqa: ANN001
+async def short_code(conn, caller: Caller, code: str) -> Sender:
     row = await store.short_code_by_code(conn, code)
     if row is None or row["organization_id"] != caller.organization_id:
         raise invalid_from(f"The short code {code} is not a short code of this account.")
@@ -127,7 +127,7 @@ async def short_code(conn, caller: Caller, code: str) -> Sender:  # noqa: ANN001
     return Sender(code, "short_code", profile, row["country_code"], list(row["tags"] or []), line_type="")
 
 
-async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None, to: str) -> Sender:  # noqa: ANN001
+async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None, to: str) -> Sender:
     """An alphanumeric ID registered on the profile; +1 destinations use its US long-code fallback."""
     if profile is None:
         raise invalid_from("An alphanumeric sender needs 'messaging_profile_id'.")
@@ -161,7 +161,7 @@ async def alphanumeric(conn, caller: Caller, sender_id: str, profile: Row | None
     return Sender(sender_id, "alphanumeric", profile, "", carrier="", line_type="")
 
 
-async def pool(ctx: Context, conn, profile: Row, to: str) -> Sender:  # noqa: ANN001
+async def pool(ctx: Context, conn, profile: Row, to: str) -> Sender:
     settings = profile["number_pool_settings"]
     none_usable = NoUsableNumbers(
         "Number Pool is not enabled, or it is unable to select a usable number on the messaging profile.",

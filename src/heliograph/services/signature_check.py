@@ -95,7 +95,7 @@ async def check(ctx: Context, org_id: str, body: str, timestamp: str, signature:
     return Verdict(False, reasons)
 
 
-async def _originals(conn, org_id: str, body: bytes) -> list[tuple[bytes, int]]:  # noqa: ANN001
+async def _originals(conn, org_id: str, body: bytes) -> list[tuple[bytes, int]]:
     """(body as sent, its telnyx-timestamp) for every attempt of the event the pasted body names."""
     try:
         parsed: Any = orjson.loads(body)

@@ -51,7 +51,7 @@ class InlineSQLiteConnection(aiosqlite.Connection):
     Database's lock, so in this process nothing waits on SQLite's own lock.
     """
 
-    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def _execute(self, fn, *args, **kwargs):
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
@@ -125,7 +125,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     )
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+    def _pragmas(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy pysqlite recipe)
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -143,7 +143,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     if immediate:
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn):  # noqa: ANN001
+        def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

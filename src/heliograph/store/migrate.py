@@ -21,7 +21,7 @@ def alembic_config() -> Config:
 async def upgrade(db: Database, revision: str = "head") -> None:
     cfg = alembic_config()
 
-    def _run(sync_conn) -> None:  # noqa: ANN001
+    def _run(sync_conn) -> None:
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)
 
@@ -33,7 +33,7 @@ async def autogenerate(db: Database, message: str) -> None:
     """Developer helper: write a new revision from the difference between tables.py and the database."""
     cfg = alembic_config()
 
-    def _run(sync_conn) -> None:  # noqa: ANN001
+    def _run(sync_conn) -> None:
         cfg.attributes["connection"] = sync_conn
         command.revision(cfg, message=message, autogenerate=True)
 
@@ -69,7 +69,7 @@ def schema_state(revision: str | None) -> str:
     return "behind" if revision is None or revision in known else "ahead"
 
 
-async def current_revision(conn) -> str | None:  # noqa: ANN001
+async def current_revision(conn) -> str | None:
     """The revision the database is at; None before the first migration."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError

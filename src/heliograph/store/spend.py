@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.store.tables import profile_daily_spend as t
 
 
-def _insert(conn: AsyncConnection):  # noqa: ANN202
+def _insert(conn: AsyncConnection):
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
 
 

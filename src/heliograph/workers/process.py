@@ -67,7 +67,7 @@ class WorkerProcess:
     def _spawn(self) -> None:
         command = [sys.executable, "-m", "heliograph", "worker", "--data-dir", str(self._data_dir)]
         command += ["--wake-fd", str(self._read_fd)]
-        self._proc = subprocess.Popen(command, pass_fds=(self._read_fd,), preexec_fn=_die_with_parent)  # noqa: PLW1509
+        self._proc = subprocess.Popen(command, pass_fds=(self._read_fd,), preexec_fn=_die_with_parent)
         logger.info("worker process started", extra={"action": "worker_spawn", "pid": self._proc.pid})
 
     async def _watch(self) -> None:

@@ -26,7 +26,7 @@ async def wait_until_due(
         due = await next_due_at(ctx)
         if due is not None:
             delay = min(delay, max(0.0, (due - ctx.now()) / 1_000_000))
-    except Exception:  # noqa: BLE001 - the next poll tries again
+    except Exception:  # the next poll tries again
         logger.exception("reading the next due time failed", extra={"action": "wait_until_due"})
     if delay <= 0:
         await asyncio.sleep(busy_sleep)

@@ -17,7 +17,7 @@ from heliograph.services import webhook_deliveries
 router = APIRouter()
 
 
-def _time(q, name: str) -> int | None:  # noqa: ANN001
+def _time(q, name: str) -> int | None:
     raw = q.get(name)
     if not raw:
         return None

@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 
-def _utf8_max(limit: int):  # noqa: ANN202
+def _utf8_max(limit: int):
     def check(value: str | None) -> str | None:
         if value is not None and len(value.encode()) > limit:
             raise PydanticCustomError("telnyx_10033", f"must be at most {limit} bytes")
