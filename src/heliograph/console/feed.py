@@ -13,14 +13,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
+from heliograph.domain.rows import Row
 from heliograph.services import conversations, message_changes
 from heliograph.services.context import Context
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 
 POLL_SECONDS = 0.5
 OVERLAP_US = 3_000_000  # a change committed up to 3 s after the time it carries is still seen

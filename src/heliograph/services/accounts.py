@@ -8,10 +8,10 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from heliograph.domain.errors import AuthenticationFailed, HeliographError
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.domain.urls import is_loopback_host
 from heliograph.services import numbers, profiles, sealing, signing
 from heliograph.services.context import Context
@@ -19,8 +19,6 @@ from heliograph.settings import Settings
 from heliograph.store import accounts as store
 
 logger = logging.getLogger(__name__)
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

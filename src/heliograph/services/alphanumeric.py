@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from heliograph.domain import phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.services.context import Context
 from heliograph.services.senders import ALPHANUMERIC
 from heliograph.store import accounts as store
-
-Row = dict[str, Any]
 
 
 async def create(ctx: Context, org_id: str, values: Row) -> Row:

@@ -16,12 +16,12 @@ from typing import Any
 
 from heliograph.carriers.base import LinkState, Sinks
 from heliograph.domain import routing
+from heliograph.domain.rows import Row
 from heliograph.services import connectors
 from heliograph.services.context import Context
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 Factory = Callable[[Row], Any]  # connector row (name, type, config) -> a Connector (carriers/base.py)
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.domain import routing
+from heliograph.domain.rows import Row
 from heliograph.services import sealing
 from heliograph.services.context import Context
 from heliograph.store import carriers as store
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 
 TYPES = ("simulator", "smpp", "telnyx")
 SECRET_KEYS = frozenset({"password", "api_key"})

@@ -6,15 +6,13 @@ What the console shows; read-only (replies go through services.inbound, sends th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from heliograph.domain import phone
+from heliograph.domain.rows import Row
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import compliance as compliance_store
 from heliograph.store import conversations as store
-
-Row = dict[str, Any]
 
 LIST_LIMIT = 100
 THREAD_LIMIT = 200

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from heliograph.carriers.base import DeliveryReport
+from heliograph.domain.rows import Row
 from heliograph.services import inbound, metrics
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
@@ -22,7 +22,6 @@ from heliograph.store.engine import BACKGROUND_BATCH
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 _FINAL_KEYS = ("status", "completed_at", "errors")
 
 # A receipt can overtake the dispatcher's `sent` commit (the carrier answers at once); it is tried

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from heliograph.carriers.base import Submission, SubmitResult
 from heliograph.domain.errors import DELIVERY_ERROR_TITLES
+from heliograph.domain.rows import Row
 from heliograph.services import metrics, views, webhooks
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
@@ -21,8 +21,6 @@ from heliograph.store import messages as store
 from heliograph.store.engine import BACKGROUND_BATCH
 
 logger = logging.getLogger(__name__)
-
-Row = dict[str, Any]
 
 
 def submission(row: Row) -> Submission:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 from dataclasses import dataclass, field
-from typing import Any
 
 from heliograph.carriers.base import CarrierInbound
 from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.services import metrics, pacing, send_policy, senders, sending, views, webhooks
 from heliograph.services.accounts import Caller
 from heliograph.services.context import Context
@@ -25,8 +25,6 @@ from heliograph.store import compliance as compliance_store
 from heliograph.store import messages as message_store
 
 logger = logging.getLogger(__name__)
-
-Row = dict[str, Any]
 
 
 @dataclass

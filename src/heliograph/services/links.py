@@ -6,17 +6,15 @@ A click answers 302 to the original URL and, when the profile asks for it, owes 
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from heliograph.domain import links
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.services import webhooks
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
 from heliograph.store import compliance as store
-
-Row = dict[str, Any]
 
 
 def short_url_maker(ctx: Context, settings: Row):  # noqa: ANN201

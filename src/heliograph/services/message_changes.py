@@ -6,12 +6,9 @@ process, the gateway's anywhere); the console's live feed polls it.
 
 from __future__ import annotations
 
-from typing import Any
-
+from heliograph.domain.rows import Row
 from heliograph.services.context import Context
 from heliograph.store import conversations as store
-
-Row = dict[str, Any]
 
 
 async def since(ctx: Context, org_id: str, moment: int, limit: int = 500) -> list[Row]:

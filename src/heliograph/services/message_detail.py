@@ -4,16 +4,14 @@ of what happened (accepted, sent, final status, every webhook attempt)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from heliograph.domain import encoding as enc
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.services import messages_query
 from heliograph.services.context import Context
 from heliograph.store import conversations, outbox
 from heliograph.store import messages as store
-
-Row = dict[str, Any]
 
 
 @dataclass

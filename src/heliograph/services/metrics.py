@@ -16,13 +16,13 @@ from typing import Any
 from heliograph.domain import phone, rollups
 from heliograph.domain.errors import NotFound
 from heliograph.domain.pricing import money
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.services import telemetry
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import metrics as store
 
-Row = dict[str, Any]
 MINUTE = 60 * 1_000_000
 TIME_FRAMES = {"1h": 60, "3h": 180, "24h": 1440, "3d": 3 * 1440, "7d": 7 * 1440, "30d": 30 * 1440}  # minutes
 DETAIL_WIDTH = {"1h": 5, "3h": 15, "24h": 60, "3d": 360, "7d": 1440, "30d": 1440}  # minutes

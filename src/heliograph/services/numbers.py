@@ -8,11 +8,10 @@ from heliograph.domain import phone
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.filters import NumberOrderFilter
 from heliograph.domain.ids import new_phone_number_id, new_uuid
+from heliograph.domain.rows import Row
 from heliograph.domain.times import later
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
-
-Row = dict[str, Any]
 
 
 def _number_row(org_id: str, e164: str, profile_id: str | None, now: int, **flags: Any) -> Row:

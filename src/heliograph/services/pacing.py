@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.rows import Row
 from heliograph.domain.throughput import interval_us
 from heliograph.services.context import Context
 from heliograph.store import pacing as store
 from heliograph.store.engine import Connection
-
-Row = dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -6,13 +6,12 @@ from typing import Any
 
 from heliograph.domain.errors import NotFound, ValidationFailed
 from heliograph.domain.ids import new_uuid, new_v1_secret
+from heliograph.domain.rows import Row
 from heliograph.domain.times import later
 from heliograph.services import destinations
 from heliograph.services.context import Context
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
-
-Row = dict[str, Any]
 
 DEFAULTS: Row = {
     "enabled": True,

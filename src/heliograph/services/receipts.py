@@ -10,10 +10,10 @@ in the `carrier_receipts` table; `apply_pending` applies it once the part is the
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from heliograph.carriers.base import CarrierReceipt, DeliveryReport
 from heliograph.domain import receipts as domain
+from heliograph.domain.rows import Row
 from heliograph.services import delivery
 from heliograph.services.context import Context
 from heliograph.store import accounts
@@ -22,7 +22,6 @@ from heliograph.store import messages as messages_store
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 PAGE = 500
 
 

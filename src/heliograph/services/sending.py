@@ -18,6 +18,7 @@ from heliograph.domain import encoding as enc
 from heliograph.domain import phone, sandbox
 from heliograph.domain.errors import MessagingRejected, ValidationFailed
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.domain.times import parse_iso
 from heliograph.services import compliance, links, pacing, send_policy, senders, spend, views
 from heliograph.services.accounts import Caller
@@ -44,8 +45,6 @@ from heliograph.services.send_request import (
 from heliograph.store import accounts as store
 from heliograph.store import compliance as compliance_store
 from heliograph.store.batches import MESSAGES, SHORT_LINKS
-
-Row = dict[str, Any]
 
 MAX_MEDIA = 10
 MAX_GROUP_RECIPIENTS = 8

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from heliograph.domain.errors import MessagingRejected
 from heliograph.domain.pricing import money
+from heliograph.domain.rows import Row
 from heliograph.services import webhooks
 from heliograph.store import outbox
 from heliograph.store import spend as store
 from heliograph.store.engine import Connection
 
-Row = dict[str, Any]
 DAY_US = 86_400 * 1_000_000
 
 

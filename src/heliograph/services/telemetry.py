@@ -19,13 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from heliograph.domain.rows import Row
 from heliograph.services import connectors
 from heliograph.services.context import Context
 from heliograph.store import gauges
 
 logger = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 
 FINAL = {"delivered", "delivery_failed", "sending_failed", "delivery_unconfirmed", "expired"}
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from heliograph.domain.pricing import money
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
-
-Row = dict[str, Any]
 
 
 def message(row: Row) -> dict[str, Any]:

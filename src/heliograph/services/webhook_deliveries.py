@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from heliograph.domain.errors import NotFound
 from heliograph.domain.filters import WebhookDeliveryFilter
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.services.context import Context
 from heliograph.store import outbox
 
-Row = dict[str, Any]
 REQUEST_HEADERS = [
     ["Content-Type", "application/json"],
     ["User-Agent", "telnyx-webhooks"],

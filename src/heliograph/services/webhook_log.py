@@ -4,16 +4,14 @@ signed requests that were sent (rebuilt: Ed25519 signatures are deterministic) w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from heliograph.domain.errors import NotFound
+from heliograph.domain.rows import Row
 from heliograph.services import sealing, signing, webhooks
 from heliograph.services.context import Context
 from heliograph.store import accounts, outbox
-
-Row = dict[str, Any]
 
 
 @dataclass

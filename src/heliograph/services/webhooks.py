@@ -14,13 +14,12 @@ import orjson
 
 from heliograph.domain import retry
 from heliograph.domain.ids import new_uuid
+from heliograph.domain.rows import Row
 from heliograph.domain.times import iso
 from heliograph.store import accounts as accounts_store
 from heliograph.store import claims, outbox
 from heliograph.store import messages as message_store
 from heliograph.store.engine import BACKGROUND_BATCH
-
-Row = dict[str, Any]
 
 
 def message_urls(message: Row, profile: Row | None) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import NumberOrderFilter
+from heliograph.domain.rows import Row
 from heliograph.store import driver
 from heliograph.store.tables import (
     alphanumeric_sender_ids,
@@ -25,8 +26,6 @@ from heliograph.store.tables import (
     short_codes,
     sticky_senders,
 )
-
-Row = dict[str, Any]
 
 
 def _one(result) -> Row | None:  # noqa: ANN001

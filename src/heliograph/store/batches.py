@@ -8,15 +8,13 @@ importing SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import messages, short_links
-
-Row = dict[str, Any]
 
 MESSAGES: Table = messages
 SHORT_LINKS: Table = short_links

@@ -6,14 +6,11 @@ receipt is matched against, stored so that a restart or another process can stil
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import carrier_receipts, connector_links, connectors, message_parts, routes
-
-Row = dict[str, Any]
 
 
 async def list_connectors(conn: AsyncConnection) -> list[Row]:

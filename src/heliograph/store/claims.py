@@ -7,14 +7,11 @@ id IN (SELECT … LIMIT n) RETURNING *): one round trip whatever the batch size.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import messages, webhook_events
-
-Row = dict[str, Any]
 
 
 async def claim_due_messages(conn: AsyncConnection, now: int, lease_until: int, limit: int) -> list[Row]:

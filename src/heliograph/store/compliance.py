@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import AutoRespConfigFilter, OptOutFilter
+from heliograph.domain.rows import Row
 from heliograph.store.filters import time_range
 from heliograph.store.tables import autoresp_configs, opt_outs, short_links
-
-Row = dict[str, Any]
 
 
 async def opted_out(conn: AsyncConnection, profile_id: str, recipients: list[str]) -> set[str]:

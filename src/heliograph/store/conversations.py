@@ -6,14 +6,11 @@ Every query is scoped by organization.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import message_parts, messages, webhook_events
-
-Row = dict[str, Any]
 
 m = messages.c
 _COUNTERPART = case((m.direction == "outbound", m.to_number), else_=m.from_number)

@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Boolean
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
-Row = dict[str, Any]
+from heliograph.domain.rows import Row
 
 
 def _decoder(column_type: Any) -> Callable[[Any], Any] | None:

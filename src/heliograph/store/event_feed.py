@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import organizations, webhook_events
 
-Row = dict[str, Any]
 Cursor = tuple[int, int]
 
 _XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"

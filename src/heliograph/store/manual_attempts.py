@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import case, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import webhook_attempts, webhook_events
-
-Row = dict[str, Any]
 
 
 async def add_attempt(conn: AsyncConnection, org_id: str, attempt: Row, *, settles: bool) -> Row | None:

@@ -4,16 +4,14 @@ inbound messages, their auto-replies and handset copies here."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Text, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.domain.rows import Row
 from heliograph.store.tables import handset_messages, messages
-
-Row = dict[str, Any]
 
 
 async def insert_messages(conn: AsyncConnection, rows: list[Row]) -> None:

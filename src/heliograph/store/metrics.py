@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,9 +10,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.rollups import WIDTHS, floor_to
+from heliograph.domain.rows import Row
 from heliograph.store.tables import profile_error_rollups, profile_rollups
 
-Row = dict[str, Any]
 COUNTERS = ("attempted", "sent", "delivered", "failed", "received", "spend_micros")
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import WebhookDeliveryFilter
+from heliograph.domain.rows import Row
 from heliograph.store.filters import time_range
 from heliograph.store.tables import webhook_attempts, webhook_events
-
-Row = dict[str, Any]
 
 
 async def add_events(conn: AsyncConnection, events: list[Row]) -> None:
