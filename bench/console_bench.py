@@ -1,7 +1,7 @@
 """Console benchmark: the conversation list with many messages stored, and live-stream tabs against the API.
 
-    .venv/bin/python bench/console_bench.py                       # 100,000 messages, 50 tabs (~1–2 min)
-    .venv/bin/python bench/console_bench.py --messages 20000      # smoke test
+    python bench/console_bench.py                       # 100,000 messages, 50 tabs (~1–2 min)
+    python bench/console_bench.py --messages 20000      # smoke test
 
 1. A sandbox data dir gets `--messages` messages inserted straight into `messages` (spread over `--handsets`
    virtual handsets and the sandbox's two numbers, 10 % inbound, the last 30 days).

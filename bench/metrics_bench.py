@@ -1180,7 +1180,7 @@ def main() -> int:
     out.write_text(json.dumps(report, indent=2, default=str))
     print()
     print(table(report))
-    print(f"\nJSON: {out}")
+    print(f"\nJSON: {out.relative_to(BENCH.parent)}")
     slow = [f"{r['endpoint']} {r['time_frame']}" for r in report["http"]["rows"] if not r["under_target"]]
     print(f"target p99 < {TARGET_MS:.0f} ms: " + ("met everywhere" if not slow else f"MISSED by {', '.join(slow)}"))
     # like send_bench: 0 = the run completed (targets are reported, not enforced); 1 = wrong answers

@@ -272,7 +272,7 @@ def main() -> int:
     out = Path(__file__).resolve().parent / "results" / f"metrics-explain-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
-    print(f"JSON: {out}")
+    print(f"JSON: {out.relative_to(out.parents[2])}")  # bench/results/…, as the other benchmarks print it
     return 1 if report["mismatches"] else 0
 
 

@@ -1,6 +1,6 @@
 """PostgreSQL statements per accepted and per delivered message, counted from the server's own log.
 
-    .venv/bin/python bench/pg_round_trips.py --database postgresql://postgres@127.0.0.1:5432/bench \
+    python bench/pg_round_trips.py --database postgresql://postgres@127.0.0.1:5432/bench \
         [--messages 500] [--connections 1,32] [--log /var/log/postgresql/postgresql-15-main.log]
 
 Turns on `log_statement = all` for that one database (ALTER DATABASE; reset at the end), starts a gateway
