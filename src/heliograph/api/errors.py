@@ -125,6 +125,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        err: HeliographError
         if exc.status_code == 405:
             err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
             return error_response(err, {"allow": ", ".join(allowed_methods(request))})
@@ -138,6 +139,7 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", [])]
+        err: HeliographError
         if loc and loc[0] == "query":
             err = ValueOutOfRange(first.get("msg"), parameter=".".join(loc[1:]))
         else:
