@@ -116,7 +116,6 @@ def _order_phone_number(e164: str, extra: Row) -> Row:
         "regulatory_requirements": [],
         "requirements_met": True,
         "requirements_status": "approved",
-        "_sub_order_id": f"{country}-{number_type}",
     }
     if extra.get("bundle_id") is not None:
         entry["bundle_id"] = extra["bundle_id"]

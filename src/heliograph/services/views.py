@@ -177,7 +177,9 @@ def short_code(row: Row) -> dict[str, Any]:
 
 
 def number_order(row: Row, *, full: bool = True) -> dict[str, Any]:
+    # orders stored by earlier versions carry a private "_sub_order_id" in each number: never shown
     numbers = [{k: v for k, v in n.items() if not k.startswith("_")} for n in row["phone_numbers"]]
+    sub_orders = sorted({f"{n['country_code']}-{n['phone_number_type']}" for n in numbers})  # one per country and type
     if not full:
         numbers = [{"id": n["id"], "phone_number": n["phone_number"]} for n in numbers]
     return {
@@ -191,7 +193,7 @@ def number_order(row: Row, *, full: bool = True) -> dict[str, Any]:
         "billing_group_id": row["billing_group_id"],
         "customer_reference": row["customer_reference"],
         "requirements_met": True,
-        "sub_number_orders_ids": sorted({n["_sub_order_id"] for n in row["phone_numbers"] if "_sub_order_id" in n}),
+        "sub_number_orders_ids": sub_orders,
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }
