@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Result, Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,7 +28,7 @@ from heliograph.store.tables import (
 )
 
 
-def _one(result) -> Row | None:  # noqa: ANN001
+def _one(result: Result[Any]) -> Row | None:
     row = result.mappings().first()
     return dict(row) if row is not None else None
 
@@ -244,7 +244,7 @@ async def number_by_e164(conn: AsyncConnection, e164: str) -> Row | None:
     return _one(await conn.execute(select(phone_numbers).where(phone_numbers.c.phone_number == e164)))
 
 
-def _sender_query():  # noqa: ANN202
+def _sender_query() -> Select[Any]:
     p = messaging_profiles.alias("p")
     blocked = (
         select(opt_outs.c.recipient)
@@ -333,7 +333,7 @@ async def list_numbers(
         order = [phone_numbers.c.created_at, phone_numbers.c.id]
     else:
         col = phone_numbers.c.phone_number
-        order = [col.desc() if sort_desc else col.asc()]
+        order = [col.desc() if sort_desc else col.asc()]  # type: ignore[list-item]  # both branches order by columns
     query = select(phone_numbers).where(*where).order_by(*order).offset(offset).limit(limit)
     return [dict(r) for r in (await conn.execute(query)).mappings()], total
 
@@ -394,7 +394,7 @@ async def get_order(conn: AsyncConnection, org_id: str, order_id: str) -> Row | 
     return _one(await conn.execute(query))
 
 
-def _order_clauses(wanted: NumberOrderFilter) -> list:
+def _order_clauses(wanted: NumberOrderFilter) -> list[ColumnElement[bool]]:
     c = number_orders.c
     clauses = []
     if wanted.status is not None:

@@ -6,6 +6,8 @@ receipt is matched against, stored so that a restart or another process can stil
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,7 +64,7 @@ async def delete_route(conn: AsyncConnection, name: str) -> int:
     return (await conn.execute(delete(routes).where(routes.c.name == name))).rowcount
 
 
-async def config_version(conn: AsyncConnection) -> tuple:
+async def config_version(conn: AsyncConnection) -> tuple[Any, ...]:
     """Changes whenever a connector or route is added, changed or removed (cheap to poll)."""
     c = (await conn.execute(select(func.count(), func.max(connectors.c.updated_at)).select_from(connectors))).one()
     r = (await conn.execute(select(func.count(), func.max(routes.c.created_at)).select_from(routes))).one()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import AutoRespConfigFilter, OptOutFilter
@@ -42,7 +42,7 @@ async def remove_opt_out(conn: AsyncConnection, profile_id: str, recipient: str)
     )
 
 
-def _opt_out_clauses(wanted: OptOutFilter) -> list:
+def _opt_out_clauses(wanted: OptOutFilter) -> list[ColumnElement[bool]]:
     c = opt_outs.c
     clauses = []
     if wanted.messaging_profile_id is not None:
@@ -67,7 +67,7 @@ async def list_opt_outs(
     return [dict(r) for r in (await conn.execute(query)).mappings()], total
 
 
-def _config_clauses(wanted: AutoRespConfigFilter) -> list:
+def _config_clauses(wanted: AutoRespConfigFilter) -> list[ColumnElement[bool]]:
     c = autoresp_configs.c
     clauses = [c.country_code == wanted.country_code] if wanted.country_code is not None else []
     return clauses + time_range(c.created_at, wanted.created_at) + time_range(c.updated_at, wanted.updated_at)

@@ -37,7 +37,7 @@ def _decoder(column_type: Any) -> Callable[[Any], Any] | None:
 class DriverQuery:
     """A SELECT compiled once for SQLite; run with named parameters, rows come back as dicts."""
 
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement: Select[Any]) -> None:
         compiled = statement.compile(dialect=sqlite.dialect())
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or [])
@@ -69,8 +69,8 @@ def connect_reader(path: str) -> sqlite3.Connection:
 class PgQuery:
     """A SELECT compiled once for asyncpg ($1, $2 …); run on a pool, the row comes back as a dict."""
 
-    def __init__(self, statement: Select) -> None:
-        compiled = statement.compile(dialect=postgresql.asyncpg.dialect())
+    def __init__(self, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or [])
         self._names = [c.name for c in statement.selected_columns]

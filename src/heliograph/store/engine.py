@@ -13,9 +13,9 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import IO, Any
 
 import aiosqlite
 from sqlalchemy import event
@@ -51,7 +51,7 @@ class InlineSQLiteConnection(aiosqlite.Connection):
     Database's lock, so in this process nothing waits on SQLite's own lock.
     """
 
-    async def _execute(self, fn, *args, **kwargs):
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
@@ -125,7 +125,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     )
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_conn, _record):
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy pysqlite recipe)
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -143,7 +143,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     if immediate:
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn):
+        def _begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -163,7 +163,7 @@ class ProcessWriteLock:
 
     def __init__(self, database_path: str) -> None:
         self._paths = (database_path + ".writelock", database_path + ".writeintent")
-        self._files: list = []
+        self._files: list[IO[str]] = []
 
     def _fds(self) -> tuple[int, int]:
         if not self._files:

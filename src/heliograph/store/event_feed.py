@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.rows import Row
@@ -19,7 +19,7 @@ Cursor = tuple[int, int]
 _XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
-def _visible(conn: AsyncConnection):  # noqa: ANN202
+def _visible(conn: AsyncConnection) -> ColumnElement[bool]:
     """Rows whose transaction, and every older one, has ended (always true on SQLite)."""
     if conn.dialect.name == "postgresql":
         return webhook_events.c.txid < literal_column(_XMIN)

@@ -4,9 +4,10 @@ inbound messages, their auto-replies and handset copies here."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Text, bindparam, cast, column, func, select, update
+from sqlalchemy import JSON, Text, Update, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -78,14 +79,14 @@ def _is_json(key: str) -> bool:
     return isinstance(messages.c[key].type, JSON)
 
 
-def _array(key: str, items: list) -> list:
+def _array(key: str, items: list[Any]) -> list[Any]:
     if _is_json(key):  # JSON travels as text and is cast back in the statement
         return [None if v is None else orjson.dumps(v).decode() for v in items]
     return items
 
 
 @cache
-def _update_from_arrays(keys: tuple[str, ...] | list[str]):  # noqa: ANN202
+def _update_from_arrays(keys: tuple[str, ...] | list[str]) -> Update:
     names = ["id", *keys]
     binds = [bindparam(f"a_{k}", type_=ARRAY(Text if _is_json(k) else messages.c[k].type)) for k in names]
     changes = func.unnest(*binds).table_valued(*[column(k) for k in names]).render_derived(name="changes")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from heliograph.domain.rollups import WIDTHS, floor_to
 from heliograph.domain.rows import Row
@@ -16,7 +18,7 @@ from heliograph.store.tables import profile_error_rollups, profile_rollups
 COUNTERS = ("attempted", "sent", "delivered", "failed", "received", "spend_micros")
 
 
-def _upsert(conn: AsyncConnection, table, keys: tuple[str, ...], counters: tuple[str, ...]):  # noqa: ANN001, ANN202
+def _upsert(conn: AsyncConnection, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> Insert:
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(table)
     return stmt.on_conflict_do_update(
@@ -26,7 +28,7 @@ def _upsert(conn: AsyncConnection, table, keys: tuple[str, ...], counters: tuple
 
 async def add(conn: AsyncConnection, increments: Iterable[Row]) -> None:
     """Add counter increments; each dict has messaging_profile_id, at (µs), label and some counters."""
-    merged: dict[tuple, Row] = {}
+    merged: dict[tuple[Any, ...], Row] = {}
     for inc in increments:
         for width in WIDTHS:
             key = (inc["messaging_profile_id"], width, floor_to(inc["at"], width), inc["label"])
@@ -44,7 +46,7 @@ async def add(conn: AsyncConnection, increments: Iterable[Row]) -> None:
 
 
 async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
-    merged: dict[tuple, int] = {}
+    merged: dict[tuple[Any, ...], int] = {}
     for inc in increments:
         for width in WIDTHS:
             key = (inc["messaging_profile_id"], width, floor_to(inc["at"], width), inc["code"])
@@ -58,7 +60,7 @@ async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
         await conn.execute(_upsert(conn, profile_error_rollups, keys, ("count",)), rows)
 
 
-def _in_segments(table, profiles: list[str], segments: list[tuple[int, int, int]]):  # noqa: ANN001, ANN202
+def _in_segments(table: Table, profiles: list[str], segments: list[tuple[int, int, int]]) -> ColumnElement[bool]:
     # the profile test sits inside every OR arm so SQLite searches the key (profile, width, bucket) once
     # per arm; with it outside, SQLite used only the profile prefix and read all of a profile's rows
     return or_(

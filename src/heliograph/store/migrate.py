@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.engine import Database
 
@@ -21,7 +24,7 @@ def alembic_config() -> Config:
 async def upgrade(db: Database, revision: str = "head") -> None:
     cfg = alembic_config()
 
-    def _run(sync_conn) -> None:
+    def _run(sync_conn: Connection) -> None:
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)
 
@@ -33,7 +36,7 @@ async def autogenerate(db: Database, message: str) -> None:
     """Developer helper: write a new revision from the difference between tables.py and the database."""
     cfg = alembic_config()
 
-    def _run(sync_conn) -> None:
+    def _run(sync_conn: Connection) -> None:
         cfg.attributes["connection"] = sync_conn
         command.revision(cfg, message=message, autogenerate=True)
 
@@ -51,7 +54,8 @@ def _revisions() -> tuple[str, frozenset[str]]:
         from alembic.script import ScriptDirectory
 
         scripts = ScriptDirectory.from_config(alembic_config())
-        _known = (scripts.get_current_head(), frozenset(r.revision for r in scripts.walk_revisions()))
+        head = cast(str, scripts.get_current_head())  # None only for a tree with no migrations at all
+        _known = (head, frozenset(r.revision for r in scripts.walk_revisions()))
     return _known
 
 
@@ -69,12 +73,15 @@ def schema_state(revision: str | None) -> str:
     return "behind" if revision is None or revision in known else "ahead"
 
 
-async def current_revision(conn) -> str | None:
+async def current_revision(conn: AsyncConnection) -> str | None:
     """The revision the database is at; None before the first migration."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     try:
-        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+        revision: str | None = (
+            await conn.execute(text("SELECT version_num FROM alembic_version"))
+        ).scalar_one_or_none()
+        return revision
     except DBAPIError:  # no alembic_version table yet
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import WebhookDeliveryFilter
@@ -43,7 +43,7 @@ async def events_for_message(conn: AsyncConnection, message_id: str) -> list[Row
     return [dict(r) for r in (await conn.execute(query.order_by(webhook_events.c.occurred_at))).mappings()]
 
 
-def _delivery_clauses(wanted: WebhookDeliveryFilter) -> list:
+def _delivery_clauses(wanted: WebhookDeliveryFilter) -> list[ColumnElement[bool]]:
     e = webhook_events.c
     clauses = []
     if wanted.delivered is not None:

@@ -22,7 +22,7 @@ async def advance(conn: AsyncConnection, sender: str, now: int, count: int, inte
         index_elements=[t.c.sender],
         set_={"next_free": later(t.c.next_free, literal(now, BigInteger)) + literal(step, BigInteger)},
     ).returning(t.c.next_free)
-    end = (await conn.execute(statement)).scalar_one()
+    end: int = (await conn.execute(statement)).scalar_one()
     return end - step
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store.tables import profile_daily_spend as t
 
 
-def _insert(conn: AsyncConnection):
+def _insert(conn: AsyncConnection) -> Any:  # the dialect's INSERT … ON CONFLICT
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
 
 
