@@ -63,7 +63,7 @@ async def add_number(
                 raise ValidationFailed("A short code is 5 or 6 digits.", code="10002", pointer="/short_code")
             if await store.short_code_by_code(conn, number) is not None:
                 raise ValidationFailed(f"Short code {number} is already taken.", code="85001")
-            row = {
+            row: Row = {
                 "id": new_uuid(),
                 "organization_id": org_id,
                 "short_code": number,
