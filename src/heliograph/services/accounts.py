@@ -9,7 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from heliograph.domain.errors import AuthenticationFailed, HeliographError
+from heliograph.domain.errors import ApiKeyRevoked, AuthenticationFailed, HeliographError
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.rows import Row
 from heliograph.domain.urls import is_loopback_host
@@ -148,7 +148,7 @@ async def authenticate(ctx: Context, cache: KeyCache, authorization: str | None)
         if found is not None:
             key, org = found
             if key["revoked_at"] is not None:
-                raise AuthenticationFailed("This API key has been revoked.", code="20002")
+                raise ApiKeyRevoked("This API key has been revoked.")
             caller = Caller(org["id"], key_hash, bool(org["messaging_enabled"]))
         cache.put(key_hash, caller)
     if caller is None:

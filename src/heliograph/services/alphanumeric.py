@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from heliograph.domain import phone
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import (
+    AssociatedResourceMissing,
+    BadAlphanumericSenderId,
+    DuplicateAlphanumericSenderId,
+    InvalidPhoneNumber,
+    NotFound,
+)
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.rows import Row
 from heliograph.services.context import Context
@@ -14,25 +20,22 @@ from heliograph.store import accounts as store
 async def create(ctx: Context, org_id: str, values: Row) -> Row:
     sender_id = values["alphanumeric_sender_id"]
     if not ALPHANUMERIC.match(sender_id):
-        raise ValidationFailed(
+        raise BadAlphanumericSenderId(
             "The alphanumeric sender ID must be 1–11 letters, digits or spaces with at least one letter.",
-            code="40325",
             pointer="/alphanumeric_sender_id",
         )
     fallback = values.get("us_long_code_fallback")
     async with ctx.db.transaction() as conn:
         if await store.get_profile(conn, org_id, values["messaging_profile_id"]) is None:
-            raise ValidationFailed(
+            raise AssociatedResourceMissing(
                 f"Messaging profile {values['messaging_profile_id']} does not exist.",
-                code="10017",
                 pointer="/messaging_profile_id",
             )
         if fallback is not None:
             number = await store.get_number(conn, org_id, fallback) if phone.is_e164(fallback) else None
             if number is None or number["type"] != "longcode":
-                raise ValidationFailed(
+                raise InvalidPhoneNumber(
                     f"us_long_code_fallback {fallback!r} must be a long code of this account.",
-                    code="10002",
                     pointer="/us_long_code_fallback",
                 )
         row = {
@@ -44,9 +47,8 @@ async def create(ctx: Context, org_id: str, values: Row) -> Row:
             "created_at": ctx.now(),
         }
         if not await store.insert_alpha_sender(conn, row):
-            raise ValidationFailed(
+            raise DuplicateAlphanumericSenderId(
                 f"{sender_id} is already an alphanumeric sender ID of this messaging profile.",
-                code="40326",
                 pointer="/alphanumeric_sender_id",
             )
     return row

@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.errors import MessagingRejected, QueueFull
 from heliograph.domain.rows import Row
 from heliograph.domain.throughput import interval_us
 from heliograph.services.context import Context
@@ -37,7 +37,7 @@ def request(sender: str, mps: float, rows: list[Row]) -> SlotRequest | None:
 
 
 def queue_full() -> MessagingRejected:
-    return MessagingRejected("Message queue is full. Wait before resending.", code="40318")
+    return QueueFull("Message queue is full. Wait before resending.")
 
 
 async def assign(conn: Connection, requests: list[tuple[Any, SlotRequest]]) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import NotFound, UrlDomainNotAllowed
 from heliograph.domain.ids import new_uuid, new_v1_secret
 from heliograph.domain.rows import Row
 from heliograph.domain.times import later
@@ -61,10 +61,9 @@ def _check_shortener_domain(ctx: Context, values: Row) -> None:
 
     settings = values.get("url_shortener_settings")
     if settings and settings.get("domain") not in {d["url_domain"] for d in url_domains(ctx)}:
-        raise ValidationFailed(
+        raise UrlDomainNotAllowed(
             f"The domain {settings.get('domain')!r} is not listed as a valid domain to be used with URL Shortener "
             "(see GET /v2/messaging_url_domains).",
-            code="40327",
             pointer="/url_shortener_settings/domain",
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from heliograph.domain.errors import MessagingRejected
+from heliograph.domain.errors import MessagingRejected, SpendLimitReached
 from heliograph.domain.pricing import money
 from heliograph.domain.rows import Row
 from heliograph.services import webhooks
@@ -56,11 +56,9 @@ def charge_for(profile: Row, organization_id: str, rows: list[Row], now: int) ->
 
 
 def limit_reached(charge: SpendCharge) -> MessagingRejected:
-    return MessagingRejected(
+    return SpendLimitReached(
         "Request refused because this would incur cost above the spend limit configured on the messaging profile "
         f"({money(Decimal(charge.limit) / 1_000_000)} USD a day, reset at 00:00 UTC).",
-        code="40333",
-        status=429,
     )
 
 
