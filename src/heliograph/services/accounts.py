@@ -127,7 +127,7 @@ class KeyCache:
                 self._written |= used.keys()
                 async with ctx.db.transaction() as conn:
                     await store.touch_keys(conn, used)
-        except Exception:  # noqa: BLE001 - a failed check is retried a second later; requests go on
+        except Exception:  # a failed check is retried a second later; requests go on
             logger.exception("refreshing the API key cache failed", extra={"action": "key_cache_refresh"})
 
 

@@ -160,5 +160,5 @@ class CarrierLinks:
             await self._close(name)
         try:
             await connectors.forget_link_states(self._ctx, self.process)
-        except Exception:  # noqa: BLE001 - the database may be gone at shutdown; the rows go stale anyway
+        except Exception:  # the database may be gone at shutdown; the rows go stale anyway
             logger.debug("could not clear link states", exc_info=True)

@@ -17,7 +17,7 @@ from heliograph.store import accounts, outbox
 from heliograph.store import compliance as store
 
 
-def short_url_maker(ctx: Context, settings: Row):  # noqa: ANN201
+def short_url_maker(ctx: Context, settings: Row):
     domain = settings["domain"]
     own = urlsplit(ctx.settings.base_url())
     scheme = own.scheme if domain == own.netloc else "https"

@@ -95,7 +95,7 @@ def inbound_increment(row: Row) -> Row | None:
     }
 
 
-async def record(conn, pairs: list[tuple[Row, Row]], inbound_rows: Sequence[Row] = ()) -> None:  # noqa: ANN001
+async def record(conn, pairs: list[tuple[Row, Row]], inbound_rows: Sequence[Row] = ()) -> None:
     """Write the rollup changes of these transitions on the caller's transaction."""
     incs, errs = [], []
     for before, after in pairs:

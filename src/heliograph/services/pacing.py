@@ -97,7 +97,7 @@ class SharedPacer:
         try:
             async with self.ctx.db.transaction() as conn:
                 start = await store.advance(conn, key, self.ctx.now(), len(batch), interval)
-        except Exception as exc:  # noqa: BLE001 - each caller decides what to do without its slot
+        except Exception as exc:  # each caller decides what to do without its slot
             for slot in batch:
                 slot.set_exception(exc)
             return

@@ -189,7 +189,7 @@ async def exposition(ctx: Context) -> bytes:
     links = await connectors.list_connectors(ctx)
 
     class Gauges:
-        def collect(self):  # noqa: ANN202
+        def collect(self):
             queue = GaugeMetricFamily(
                 "heliograph_queue_depth",
                 "Work waiting, read from the database: queued and sending messages, scheduled ones, webhooks owed.",
