@@ -118,17 +118,12 @@ def operations() -> dict[tuple[str, str], Op]:
         r.Resource,
     )
     ops: dict[tuple[str, str], Op] = {}
-    for endpoint in (
-        sending.SEND,
-        sending.LONG_CODE,
-        sending.SHORT_CODE,
-        sending.NUMBER_POOL,
-        sending.ALPHANUMERIC,
-        sending.SCHEDULE,
-    ):
-        ops["post", "/v2" + endpoint.path] = Op(r.Data[msg], send_body(endpoint))
-    ops["post", "/v2/messages/group_mms"] = Op(r.Data[msg], send_body(sending.GROUP_MMS))  # the group's first
-    ops["post", "/v2/messages/whatsapp"] = Op(r.Data[msg], WhatsappRequest)
+    from heliograph.api.routes.messages import SEND_ROUTES  # the one list of send endpoints
+
+    for route in SEND_ROUTES:  # a group MMS answers with the group's first message
+        endpoint = route.endpoint
+        body = WhatsappRequest if endpoint is sending.WHATSAPP else send_body(endpoint)
+        ops["post", "/v2" + endpoint.path] = Op(r.Data[msg], body)
     ops["get", "/v2/messages/group/{message_id}"] = Op(r.Data[list[msg]])
     ops["get", "/v2/messages/{message_id}"] = Op(r.Data[msg])
     ops["delete", "/v2/messages/{message_id}"] = Op(msg)

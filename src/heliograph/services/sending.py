@@ -51,13 +51,8 @@ MAX_GROUP_RECIPIENTS = 8
 SCHEDULE_MIN_SECONDS = 5 * 60
 SCHEDULE_MAX_SECONDS = 5 * 24 * 3600
 
-# every send endpoint, in the order the API lists them (api/routes/messages.py builds its routes and
-# the fast path's table from its own list of these)
-ENDPOINTS = (SEND, LONG_CODE, SHORT_CODE, NUMBER_POOL, ALPHANUMERIC, SCHEDULE, GROUP_MMS, WHATSAPP)
-
 __all__ = [
     "ALPHANUMERIC",
-    "ENDPOINTS",
     "FIELD_TYPES",
     "GROUP_MMS",
     "KNOWN_FIELDS",
