@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from heliograph.carriers.base import DeliveryReport
 from heliograph.domain.rows import Row
-from heliograph.services import inbound, metrics
+from heliograph.services import inbound, metrics, webhooks
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
@@ -51,8 +51,7 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
     if plan.changes:
         async with ctx.db.transaction() as conn:
             replies = await write_plan(ctx, conn, plan)
-    if plan.events:
-        ctx.wakeups.webhooks.set()
+        webhooks.hand_off(ctx, plan.handed, plan.events)
     if replies:
         ctx.wakeups.dispatcher.set()
     if plan.early and retries_left > 0:
@@ -67,6 +66,8 @@ async def write_plan(ctx: Context, conn, plan: ReportPlan) -> int:  # noqa: ANN0
     plan.keep_only(still_sent)
     replies = await _deliver_on_net(ctx, conn, plan.copies, plan.events)
     await store.update_many(conn, plan.changes)
+    # the caller hands these to this process's webhook sender once the transaction commits
+    plan.handed = webhooks.lease_for_handoff(ctx, plan.events)
     await outbox.add_events(conn, plan.events)
     await metrics.record(conn, plan.transitions)
     if plan.copies:
@@ -83,6 +84,7 @@ class ReportPlan:
     copies: list[Row] = field(default_factory=list)
     transitions: list[tuple[Row, Row]] = field(default_factory=list)
     early: list[DeliveryReport] = field(default_factory=list)
+    handed: list[Row] = field(default_factory=list)  # events leased for this process's sender (write_plan)
 
     def keep_only(self, ids: set[str]) -> None:
         """Drop what another writer finalized between the read and the write transaction."""

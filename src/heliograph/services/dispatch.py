@@ -320,9 +320,11 @@ async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row], 
         kept_ids = {updated[i]["id"] for i in kept}
         kept_parts = [p for p in parts if p["message_id"] in kept_ids]
         await carrier_store.replace_parts(conn, kept_parts)
-        await outbox.add_events(conn, [events[i] for i in kept])
+        kept_events = [events[i] for i in kept]
+        handed = webhooks.lease_for_handoff(ctx, kept_events)
+        await outbox.add_events(conn, kept_events)
         await metrics.record(conn, [({"status": "sending"}, updated[i]) for i in kept])
-    ctx.wakeups.webhooks.set()
+    webhooks.hand_off(ctx, handed, kept_events)
     if kept_parts:
         ctx.wakeups.receipts.set()  # a receipt may have arrived before these parts were stored
 

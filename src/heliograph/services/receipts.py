@@ -14,7 +14,7 @@ import logging
 from heliograph.carriers.base import CarrierReceipt, DeliveryReport
 from heliograph.domain import receipts as domain
 from heliograph.domain.rows import Row
-from heliograph.services import delivery
+from heliograph.services import delivery, webhooks
 from heliograph.services.context import Context
 from heliograph.store import accounts
 from heliograph.store import carriers as store
@@ -90,8 +90,7 @@ async def _apply(ctx: Context, receipts: list[Row], *, fresh: bool) -> int:
         if plan.changes:
             await delivery.write_plan(ctx, conn, plan)
             finalized = len(plan.changes)
-    if plan.events:
-        ctx.wakeups.webhooks.set()
+    webhooks.hand_off(ctx, plan.handed, plan.events)
     if fresh and len(used) < len(receipts):
         ctx.wakeups.receipts.set()  # some wait for their parts: the applier looks again
     return finalized

@@ -178,12 +178,76 @@ class SeedCache:
     def __getitem__(self, org_id: str) -> str:
         return self._seeds[org_id]
 
+    def missing(self, org_ids: set[str]) -> bool:
+        return not org_ids <= self._seeds.keys()
+
     async def load(self, ctx: Any, conn: Any, org_ids: set[str]) -> None:
         from heliograph.services import sealing
 
         missing = org_ids - self._seeds.keys()
         for org_id, stored in (await accounts_store.signing_seeds(conn, missing)).items():
             self._seeds[org_id] = sealing.open_seed(ctx, org_id, stored)
+
+
+class Handoff:
+    """Events this process commits go straight to its own webhook sender, leased at insert time.
+
+    Without it every event is inserted, then claimed back by another write transaction (UPDATE …
+    RETURNING the whole row) that also re-reads what the process had in memory. An event handed off is
+    inserted with its lease already taken, so no other sender claims it, and attempted as soon as its
+    transaction commits. If this process dies first, the lease expires and any sender claims it then:
+    at-least-once as before. Only as many events as the sender has free places for are handed off; the
+    rest are inserted unleased and claimed as usual.
+    """
+
+    def __init__(self, room: Any, deliver: Any, lease_us: int) -> None:
+        self._room = room  # () -> int: attempts the sender can still start now
+        self._deliver = deliver  # (events) -> None: start attempts for committed events
+        self._lease_us = lease_us
+
+    def lease(self, events: list[Row], now: int) -> list[Row]:
+        """Take leases on the due events the sender has room for (call before inserting them)."""
+        room = self._room()
+        taken = []
+        for event in events:
+            if len(taken) >= room:
+                break
+            if (
+                event["status"] == "pending"
+                and event["next_attempt_at"] is not None
+                and event["next_attempt_at"] <= now
+            ):
+                event["lease_until"] = now + self._lease_us
+                taken.append(event)
+        return taken
+
+    def deliver(self, events: list[Row]) -> None:
+        """After the commit: start the attempts."""
+        if events:
+            self._deliver(events)
+
+
+def lease_for_handoff(ctx: Any, events: list[Row]) -> list[Row]:
+    """Before inserting `events`: the ones this process's sender will attempt itself (leased now)."""
+    handoff = ctx.handoff
+    if handoff is None or not events:
+        return []
+    return handoff.lease(events, ctx.now())
+
+
+def hand_off(ctx: Any, handed: list[Row], events: list[Row]) -> None:
+    """After the commit: start the handed events' attempts; nudge the sender for any others."""
+    if handed:
+        ctx.handoff.deliver(handed)
+    if len(handed) < sum(1 for e in events if e["status"] == "pending"):
+        ctx.wakeups.webhooks.set()
+
+
+async def release(ctx: Any, events: list[Row]) -> None:
+    """Give back leases taken for a sender that stopped before it could start these events."""
+    if events:
+        async with ctx.db.transaction() as conn:
+            await claims.release_events(conn, [e["id"] for e in events], ctx.now())
 
 
 async def claim_due(ctx: Any, seeds: SeedCache, capacity: int, lease_us: int) -> list[Row]:

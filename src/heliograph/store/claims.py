@@ -86,6 +86,16 @@ async def release_event_leases(conn: AsyncConnection, now: int) -> int:
     return result.rowcount or 0
 
 
+async def release_events(conn: AsyncConnection, ids: list[str], now: int) -> None:
+    """Make these events' leases expire now (handed to a sender that stopped before it could start them)."""
+    if ids:
+        await conn.execute(
+            update(webhook_events)
+            .where(webhook_events.c.id.in_(ids), webhook_events.c.status == "pending")
+            .values(lease_until=now - 1)
+        )
+
+
 async def still_held(conn: AsyncConnection, leases: dict[str, int]) -> set[str]:
     """Which of these messages are still `sending` under the lease this worker was given."""
     if not leases:

@@ -39,6 +39,11 @@ class WebhookSender:
         self._guard = destinations.webhook_guard(ctx)
         self.delivered = 0
         self.failed_attempts = 0
+        self._session: aiohttp.ClientSession | None = None
+        self._unstarted: list[dict] = []  # handed off while stopping
+        self._done = False
+        settings = self._settings
+        self._lease_us = int((settings.webhook_timeout_seconds + settings.lease_seconds) * 1_000_000)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -51,6 +56,8 @@ class WebhookSender:
         )
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+            self._session = session
+            self._ctx.handoff = webhooks.Handoff(self._room, self._take, self._lease_us)
             try:
                 await self._claim_loop(session)
             finally:
@@ -61,10 +68,59 @@ class WebhookSender:
                 with contextlib.suppress(asyncio.CancelledError):
                     await recorder
                 await self._flush()
+                self._done = True
+                self._session = None
+                await self._release_unstarted()
+
+    async def _release_unstarted(self) -> None:
+        events, self._unstarted = self._unstarted, []
+        try:
+            await webhooks.release(self._ctx, events)
+        except Exception:  # their leases expire on their own
+            logger.exception("releasing unstarted webhook events failed", extra={"action": "webhook_claim"})
+
+    def _room(self) -> int:
+        return 0 if self._stopping.is_set() else self._settings.webhook_concurrency - len(self._inflight)
+
+    def _take(self, events: list[dict]) -> None:
+        """Events this process just committed, leased for us (services.webhooks.Handoff)."""
+        if self._session is None or self._stopping.is_set():
+            self._unstarted.extend(events)  # their leases are given back when the sender stops
+            if self._done:
+                task = asyncio.create_task(self._release_unstarted())
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            return
+        if self._seeds.missing({e["organization_id"] for e in events}):
+            self._start_later(events)
+            return
+        for event in events:
+            self._start(self._session, event)
+
+    def _start_later(self, events: list[dict]) -> None:
+        async def load_then_start() -> None:
+            try:
+                async with self._ctx.db.read() as conn:
+                    await self._seeds.load(self._ctx, conn, {e["organization_id"] for e in events})
+            except Exception:  # the leases expire and the events are claimed again
+                logger.exception("loading signing seeds failed", extra={"action": "webhook_claim"})
+                return
+            if self._session is not None:
+                for event in events:
+                    self._start(self._session, event)
+
+        task = asyncio.create_task(load_then_start())
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    def _start(self, session: aiohttp.ClientSession, event: dict) -> None:
+        task = asyncio.create_task(self._attempt(session, event))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     async def _claim_loop(self, session: aiohttp.ClientSession) -> None:
         ctx = self._ctx
-        lease = int((self._settings.webhook_timeout_seconds + self._settings.lease_seconds) * 1_000_000)
+        lease = self._lease_us
         while not self._stopping.is_set():
             capacity = self._settings.webhook_concurrency - len(self._inflight)
             events = []
@@ -77,9 +133,7 @@ class WebhookSender:
                     await asyncio.sleep(1)
                     continue
                 for event in events:
-                    task = asyncio.create_task(self._attempt(session, event))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
+                    self._start(session, event)
             if events and len(events) >= min(capacity, webhooks.BACKGROUND_BATCH):
                 await asyncio.sleep(0)
                 continue
