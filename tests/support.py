@@ -72,13 +72,14 @@ class Server:
     def start(self) -> Server:
         self.log_path = self.data_dir / "server.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "heliograph", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            env=self._env(),
-            stdout=log,
-            stderr=log,
-        )
+        argv = [sys.executable, "-m", "heliograph", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        with open(self.log_path, "ab") as log:  # the server writes to its own copy of the descriptor
+            self.process = subprocess.Popen(
+                argv,
+                env=self._env(),
+                stdout=log,
+                stderr=log,
+            )
         eventually(self._healthy, timeout=30, message=f"server did not start; log: {self.log_path}")
         if self.sandbox:
             self.info = self.cli_json("info", "--json")
