@@ -90,7 +90,7 @@ async def process(
     encoded = enc.encode_text(text)
     remote = phone.lookup(sender) if sender.startswith("+") else phone.NumberInfo(sender, "", "", "", False)
     profile = receiver.profile
-    row = {
+    row: Row = {
         "id": new_uuid(),
         "organization_id": receiver.organization_id,
         "messaging_profile_id": profile["id"] if profile else None,
@@ -181,8 +181,10 @@ async def _keywords(
 
 
 async def _reply(ctx: Context, conn, receiver: Receiver, to: str, text: str, now: int) -> Row:  # noqa: ANN001
-    sender = senders.for_number(receiver.number_row, receiver.profile)
-    encoded = enc.encode_text(text, smart=bool(receiver.profile["smart_encoding"]))
+    number_row, profile = receiver.number_row, receiver.profile
+    assert number_row is not None and profile is not None  # replies go out only from a number on a profile
+    sender = senders.for_number(number_row, profile)
+    encoded = enc.encode_text(text, smart=bool(profile["smart_encoding"]))
     destination = send_policy.destination_info(to, sender)
     caller = Caller(receiver.organization_id, "", True)
     row = sending.build_row(ctx, caller, sender, to, destination, "SMS", text, None, [], encoded, None)
