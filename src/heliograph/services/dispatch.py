@@ -209,7 +209,8 @@ async def _submit_groups(
     """Submit each connector's share at once; returns the messages to offer to their next connector."""
     names = list(groups)
     results = await asyncio.gather(
-        *(links.get(n).submit([submission(m) for m in groups[n]]) for n in names), return_exceptions=True
+        *(links.get(n).submit([submission(m) for m in groups[n]]) for n in names),  # type: ignore[union-attr]
+        return_exceptions=True,
     )
     again: list[Row] = []
     done = ctx.now()

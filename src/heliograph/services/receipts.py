@@ -139,7 +139,7 @@ def _match(
         at = max(t for (m, _), t in changed.items() if m == mid)
         error_code = outcome.error_code or ("40008" if outcome.status in domain.FAILED else None)
         reports.append(
-            DeliveryReport(mid, outcome.status, at, error_code=error_code, error_detail=outcome.error_detail)
+            DeliveryReport(mid, outcome.status, at, error_code=error_code, error_detail=outcome.error_detail)  # type: ignore[arg-type]
         )
     return part_changes, reports, used
 

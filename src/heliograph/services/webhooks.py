@@ -208,7 +208,7 @@ class Handoff:
     def lease(self, events: list[Row], now: int) -> list[Row]:
         """Take leases on the due events the sender has room for (call before inserting them)."""
         room = self._room()
-        taken = []
+        taken: list[Row] = []
         for event in events:
             if len(taken) >= room:
                 break
