@@ -59,7 +59,7 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
     return len(plan.changes)
 
 
-async def write_plan(ctx: Context, conn, plan: ReportPlan) -> int:  # noqa: ANN001
+async def write_plan(ctx: Context, conn, plan: ReportPlan) -> int:
     """Write what a batch of receipts changes, keeping only messages still `sent` (another writer may have
     finalized some since the read); returns the number of on-net replies queued."""
     still_sent = await store.ids_in_status(conn, [c["id"] for c in plan.changes], "sent")
@@ -146,7 +146,7 @@ def _retry_later(ctx: Context, reports: list[DeliveryReport], retries_left: int)
     task.add_done_callback(_deferred.discard)
 
 
-async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Row]) -> int:  # noqa: ANN001
+async def _deliver_on_net(ctx: Context, conn, copies: list[Row], events: list[Row]) -> int:
     """A message delivered to a number of this platform arrives there as an inbound message."""
     replies = 0
     if not copies:

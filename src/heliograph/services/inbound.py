@@ -46,7 +46,7 @@ class Receiver:
     tags: list[str]
 
 
-async def find_receiver(conn, address: str, org_id: str | None = None) -> Receiver | None:  # noqa: ANN001
+async def find_receiver(conn, address: str, org_id: str | None = None) -> Receiver | None:
     """The platform number `address` belongs to (restricted to `org_id` when given), or None."""
     if phone.is_short_code(address):
         row = await accounts.short_code_by_code(conn, address)
@@ -83,7 +83,7 @@ async def process(
     sender: str,
     text: str | None,
     media_urls: list[str],
-    now: int,  # noqa: ANN001
+    now: int,
 ) -> InboundOutcome:
     """Everything one inbound message causes, written on `conn` (the caller's transaction)."""
     text = text or ""
@@ -150,7 +150,7 @@ async def process(
 
 async def _keywords(
     ctx: Context, conn, receiver: Receiver, row: Row, outcome: InboundOutcome, country: str, now: int
-) -> None:  # noqa: ANN001
+) -> None:
     profile = receiver.profile
     assert profile is not None
     configs = [
@@ -180,7 +180,7 @@ async def _keywords(
         outcome.replies.append(await _reply(ctx, conn, receiver, row["from_number"], hit.config.resp_text, now))
 
 
-async def _reply(ctx: Context, conn, receiver: Receiver, to: str, text: str, now: int) -> Row:  # noqa: ANN001
+async def _reply(ctx: Context, conn, receiver: Receiver, to: str, text: str, now: int) -> Row:
     number_row, profile = receiver.number_row, receiver.profile
     assert number_row is not None and profile is not None  # replies go out only from a number on a profile
     sender = senders.for_number(number_row, profile)
