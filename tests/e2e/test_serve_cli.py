@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from e2e_support import fresh_number, new_profile, ok, send, wait_terminal
 from support import Server
@@ -59,11 +58,6 @@ def test_info_without_an_account_says_so(tmp_path: Path) -> None:
     done = Server(tmp_path / "empty").cli("info", "--json")
     assert done.returncode != 0
     assert done.stdout == ""
-
-
-def test_healthz_answers_without_a_key(fresh: Server) -> None:
-    response = httpx.get(fresh.url + "/healthz", timeout=5)
-    assert response.status_code == 200
 
 
 def test_a_number_added_on_the_command_line_sends_once_assigned(fresh: Server) -> None:
