@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from heliograph.carriers.base import CarrierInbound
 from heliograph.domain import encoding as enc
 from heliograph.domain import keywords, phone
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import InvalidUrl, MissingParameter, NotE164, NotFound
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.rows import Row
 from heliograph.services import metrics, pacing, send_policy, senders, sending, views, webhooks
@@ -231,14 +231,14 @@ async def record_carrier_inbound(ctx: Context, items: list[CarrierInbound]) -> N
 async def receive(ctx: Context, org_id: str, *, sender: str, to: str, text: str | None, media_urls: list[str]) -> Row:
     """A handset writes to one of the organization's numbers (sandbox API and CLI)."""
     if not phone.is_e164(sender):
-        raise ValidationFailed(f"'from' must be an E.164 number, not {sender!r}.", code="10016", pointer="/from")
+        raise NotE164(f"'from' must be an E.164 number, not {sender!r}.", pointer="/from")
     if not (phone.is_e164(to) or phone.is_short_code(to)):
-        raise ValidationFailed(f"'to' must be an E.164 number or short code, not {to!r}.", code="10016", pointer="/to")
+        raise NotE164(f"'to' must be an E.164 number or short code, not {to!r}.", pointer="/to")
     if not text and not media_urls:
-        raise ValidationFailed("An inbound message needs 'text' or 'media_urls'.", code="10004", pointer="/text")
+        raise MissingParameter("An inbound message needs 'text' or 'media_urls'.", pointer="/text")
     for i, url in enumerate(media_urls):
         if not sending.valid_url(url):
-            raise ValidationFailed("Each media URL must be an http(s) URL.", code="10003", pointer=f"/media_urls/{i}")
+            raise InvalidUrl("Each media URL must be an http(s) URL.", pointer=f"/media_urls/{i}")
     async with ctx.db.transaction() as conn:
         receiver = await find_receiver(conn, to, org_id)
         if receiver is None:
