@@ -185,8 +185,11 @@ def admin_cli(data_dir, env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:
-    """A gateway server on an emptied PostgreSQL database: one account, every message routed to the simulator."""
+TEST_DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
+
+
+def reset_schema(database_url: str) -> None:
+    """Empty the PostgreSQL database: every gateway test migrates from nothing."""
     import asyncio
 
     import asyncpg
@@ -197,6 +200,32 @@ def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = N
         await conn.close()
 
     asyncio.run(reset())
+
+
+def gateway_env(**extra: str) -> dict[str, str]:
+    """HELIOGRAPH_* settings of a gateway on the test PostgreSQL database, routing to the simulator."""
+    return {
+        "HELIOGRAPH_MODE": "gateway",
+        "HELIOGRAPH_DATABASE_URL": TEST_DATABASE_URL or "",
+        "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
+        "HELIOGRAPH_MPS_LONG_CODE": "1000",
+        "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test receivers listen on loopback
+        **extra,
+    }
+
+
+def order_number(server: Server, api_key: str, profile_id: str, number: str, webhook_url: str) -> str:
+    """Order `number` onto `profile_id` and point the profile's webhooks at `webhook_url`."""
+    with server.http(api_key) as http:
+        order = {"phone_numbers": [{"phone_number": number}], "messaging_profile_id": profile_id}
+        ok(http.post("/v2/number_orders", json=order))
+        ok(http.patch(f"/v2/messaging_profiles/{profile_id}", json={"webhook_url": webhook_url}))
+    return number
+
+
+def postgres_gateway(tmp_path, database_url: str, env: dict[str, str] | None = None) -> tuple[Server, dict]:
+    """A gateway server on an emptied PostgreSQL database: one account, every message routed to the simulator."""
+    reset_schema(database_url)
     env = {"HELIOGRAPH_MODE": "gateway", "HELIOGRAPH_DATABASE_URL": database_url, **(env or {})}
 
     def admin(*args: str) -> str:

@@ -6,18 +6,14 @@ state, and when a process is killed its leased work is retaken by the survivor.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 
-import httpx
 import pytest
+from e2e_support import TEST_DATABASE_URL, admin_cli, gateway_env, order_number, reset_schema
 from smsc_support import TestSmsc, smsc_available
 from support import Server, WebhookReceiver, eventually
 
-DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
+DATABASE_URL = TEST_DATABASE_URL
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not DATABASE_URL, reason="HELIOGRAPH_TEST_DATABASE_URL (PostgreSQL) is not set"),
@@ -25,39 +21,18 @@ pytestmark = [
 
 
 def _reset_schema() -> None:
-    import asyncpg
-
-    async def reset() -> None:
-        conn = await asyncpg.connect(DATABASE_URL)
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        await conn.close()
-
-    asyncio.run(reset())
+    reset_schema(DATABASE_URL)
 
 
 def _gateway_env() -> dict[str, str]:
-    return {
-        "HELIOGRAPH_MODE": "gateway",
-        "HELIOGRAPH_DATABASE_URL": DATABASE_URL,
-        "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
-        "HELIOGRAPH_LEASE_SECONDS": "2",
-        "HELIOGRAPH_MPS_LONG_CODE": "1000",
-        "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test receivers listen on loopback
-        "HELIOGRAPH_SECRET_KEY": "Z2F0ZXdheS10ZXN0cy1zZWNyZXQta2V5LTMyLWJ5dGU=",  # seeds and SMPP password sealed
-    }
+    return gateway_env(
+        HELIOGRAPH_LEASE_SECONDS="2",
+        HELIOGRAPH_SECRET_KEY="Z2F0ZXdheS10ZXN0cy1zZWNyZXQta2V5LTMyLWJ5dGU=",  # seeds and SMPP password sealed
+    )
 
 
 def _admin(tmp_path, *args: str) -> str:
-    env = {**os.environ, **_gateway_env()}
-    done = subprocess.run(
-        [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return admin_cli(tmp_path, _gateway_env(), *args)
 
 
 def _create_account(tmp_path) -> dict:
@@ -78,15 +53,8 @@ def gateway(tmp_path):
         server.stop()
 
 
-def _setup_numbers(http: httpx.Client, profile_id: str, webhook_url: str) -> str:
-    number = "+13125550150"
-    order = http.post(
-        "/v2/number_orders", json={"phone_numbers": [{"phone_number": number}], "messaging_profile_id": profile_id}
-    )
-    assert order.status_code == 200, order.text
-    patch = http.patch(f"/v2/messaging_profiles/{profile_id}", json={"webhook_url": webhook_url})
-    assert patch.status_code == 200, patch.text
-    return number
+def _setup_numbers(server: Server, account: dict, webhook_url: str) -> str:
+    return order_number(server, account["api_key"], account["messaging_profile_id"], "+13125550150", webhook_url)
 
 
 def test_a_gateway_without_routes_fails_messages_as_not_routable(tmp_path):
@@ -97,7 +65,7 @@ def test_a_gateway_without_routes_fails_messages_as_not_routable(tmp_path):
         server = Server(tmp_path / "gw", env=_gateway_env(), api_key=account["api_key"], sandbox=False).start()
         try:
             with server.http() as http:
-                number = _setup_numbers(http, account["messaging_profile_id"], receiver.url())
+                number = _setup_numbers(server, account, receiver.url())
                 sent = http.post("/v2/messages", json={"from": number, "to": "+13125550199", "text": "no route"})
                 assert sent.status_code == 200, sent.text
                 message_id = sent.json()["data"]["id"]
@@ -117,7 +85,7 @@ def test_two_processes_share_the_work_and_every_message_finishes(gateway):
     account, servers = gateway
     clients = [s.http(account["api_key"]) for s in servers]
     with WebhookReceiver() as receiver:
-        number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
+        number = _setup_numbers(servers[0], account, receiver.url())
         ids = []
         for i in range(60):
             reply = clients[i % 2].post(
@@ -143,7 +111,7 @@ def test_a_killed_process_leaves_no_message_behind(gateway):
     first, second = servers
     clients = [s.http(account["api_key"]) for s in servers]
     with WebhookReceiver() as receiver:
-        number = _setup_numbers(clients[0], account["messaging_profile_id"], receiver.url())
+        number = _setup_numbers(servers[0], account, receiver.url())
         ids = [
             clients[0]
             .post("/v2/messages", json={"from": number, "to": f"+1312555{2000 + i}", "text": "x"})
@@ -180,7 +148,7 @@ def test_a_gateway_delivers_through_smpp_with_two_processes(tmp_path):
         try:
             eventually(lambda: len(smsc.bound()) == 2, message="both processes should bind")
             with servers[0].http() as http:
-                number = _setup_numbers(http, account["messaging_profile_id"], receiver.url())
+                number = _setup_numbers(servers[0], account, receiver.url())
                 ids = []
                 for i in range(20):
                     sent = http.post("/v2/messages", json={"from": number, "to": f"+4477009{i:05d}", "text": "gw"})

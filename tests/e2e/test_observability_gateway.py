@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import TEST_DATABASE_URL, gateway_env, order_number
 from support import Server, WebhookReceiver, eventually
 from test_observability import alive, descendants, sample, scrape
 
-DATABASE_URL = os.environ.get("HELIOGRAPH_TEST_DATABASE_URL")
+DATABASE_URL = TEST_DATABASE_URL
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not DATABASE_URL, reason="HELIOGRAPH_TEST_DATABASE_URL (PostgreSQL) is not set"),
@@ -37,48 +36,8 @@ def _query(sql: str) -> list:
     return asyncio.run(run())
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {
-        "HELIOGRAPH_MODE": "gateway",
-        "HELIOGRAPH_DATABASE_URL": DATABASE_URL or "",
-        "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "50",
-        "HELIOGRAPH_MPS_LONG_CODE": "1000",
-        "HELIOGRAPH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test's receiver
-        **extra,
-    }
-
-
-def _admin(tmp_path: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "heliograph", *args, "--data-dir", str(tmp_path)],
-        env={**os.environ, **_env()},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-@pytest.fixture
-def account(tmp_path: Path) -> dict:
-    _query("DROP SCHEMA public CASCADE")
-    _query("CREATE SCHEMA public")
-    created = json.loads(_admin(tmp_path, "accounts", "create", "Ops"))
-    _admin(tmp_path, "routes", "add", "everything", "--connector", "simulator")
-    return created
-
-
 def _number(server: Server, account: dict, webhook_url: str) -> str:
-    number = "+13125550160"
-    with server.http(account["api_key"]) as http:
-        order = {"phone_numbers": [{"phone_number": number}], "messaging_profile_id": account["messaging_profile_id"]}
-        assert http.post("/v2/number_orders", json=order).status_code == 200
-        patch = http.patch(
-            f"/v2/messaging_profiles/{account['messaging_profile_id']}", json={"webhook_url": webhook_url}
-        )
-        assert patch.status_code == 200, patch.text
-    return number
+    return order_number(server, account["api_key"], account["messaging_profile_id"], "+13125550160", webhook_url)
 
 
 def _sdk(server: Server, account: dict):
@@ -93,19 +52,22 @@ def _sdk(server: Server, account: dict):
     )
 
 
-def test_gateway_metrics_need_the_token_even_on_loopback(tmp_path: Path, account: dict) -> None:
+def test_gateway_metrics_need_the_token_even_on_loopback(tmp_path: Path, gateway_account: dict) -> None:
     server = Server(
-        tmp_path / "gw", env=_env(HELIOGRAPH_METRICS_TOKEN=TOKEN), api_key=account["api_key"], sandbox=False
+        tmp_path / "gw",
+        env=gateway_env(HELIOGRAPH_METRICS_TOKEN=TOKEN),
+        api_key=gateway_account["api_key"],
+        sandbox=False,
     )
     server.start()
     try:
-        for headers in ({}, {"Authorization": f"Bearer {account['api_key']}"}, {"Authorization": "Basic x"}):
+        for headers in ({}, {"Authorization": f"Bearer {gateway_account['api_key']}"}, {"Authorization": "Basic x"}):
             refused = httpx.get(server.url + "/metrics", headers=headers)
             assert refused.status_code == 401
             assert refused.json()["errors"][0]["code"] == "10009"
         with WebhookReceiver() as receiver:
-            number = _number(server, account, receiver.url())
-            client = _sdk(server, account)
+            number = _number(server, gateway_account, receiver.url())
+            client = _sdk(server, gateway_account)
             ids = [client.messages.send(from_=number, to=f"+1312555{3000 + i}", text="m").data.id for i in range(5)]
             for message_id in ids:
                 eventually(lambda m=message_id: receiver.events_for(m, "message.finalized"), timeout=60)
@@ -124,8 +86,8 @@ def test_gateway_metrics_need_the_token_even_on_loopback(tmp_path: Path, account
         server.stop()
 
 
-def test_gateway_metrics_refused_when_no_token_is_configured(tmp_path: Path, account: dict) -> None:
-    server = Server(tmp_path / "gw", env=_env(), api_key=account["api_key"], sandbox=False).start()
+def test_gateway_metrics_refused_when_no_token_is_configured(tmp_path: Path, gateway_account: dict) -> None:
+    server = Server(tmp_path / "gw", env=gateway_env(), api_key=gateway_account["api_key"], sandbox=False).start()
     try:
         refused = httpx.get(server.url + "/metrics")
         assert refused.status_code == 401
@@ -134,10 +96,10 @@ def test_gateway_metrics_refused_when_no_token_is_configured(tmp_path: Path, acc
         server.stop()
 
 
-def test_serve_and_worker_processes_share_one_metrics_dir(tmp_path: Path, account: dict) -> None:
+def test_serve_and_worker_processes_share_one_metrics_dir(tmp_path: Path, gateway_account: dict) -> None:
     metrics_dir = tmp_path / "metrics"
-    env = _env(HELIOGRAPH_METRICS_TOKEN=TOKEN, HELIOGRAPH_METRICS_DIR=str(metrics_dir), HELIOGRAPH_PROCESSES="2")
-    server = Server(tmp_path / "gw", env=env, api_key=account["api_key"], sandbox=False).start()
+    env = gateway_env(HELIOGRAPH_METRICS_TOKEN=TOKEN, HELIOGRAPH_METRICS_DIR=str(metrics_dir), HELIOGRAPH_PROCESSES="2")
+    server = Server(tmp_path / "gw", env=env, api_key=gateway_account["api_key"], sandbox=False).start()
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115
     workers = subprocess.Popen(
         [sys.executable, "-m", "heliograph", "worker", "--processes", "2", "--data-dir", str(tmp_path / "wk")],
@@ -155,12 +117,12 @@ def test_serve_and_worker_processes_share_one_metrics_dir(tmp_path: Path, accoun
         worker_children = descendants(workers.pid)
         assert len(worker_children) == 2
         with WebhookReceiver() as receiver:
-            number = _number(server, account, receiver.url())
+            number = _number(server, gateway_account, receiver.url())
             ids = []
             for i in range(20):
                 sent = httpx.post(  # a new connection each time: both API processes take some
                     server.url + "/v2/messages",
-                    headers={"Authorization": f"Bearer {account['api_key']}"},
+                    headers={"Authorization": f"Bearer {gateway_account['api_key']}"},
                     json={"from": number, "to": f"+1312555{4000 + i}", "text": "m"},
                 )
                 assert sent.status_code == 200, sent.text
@@ -192,11 +154,11 @@ def test_serve_and_worker_processes_share_one_metrics_dir(tmp_path: Path, accoun
         server.stop()
 
 
-def test_a_worker_only_host_answers_scrapes_on_its_metrics_port(tmp_path: Path, account: dict) -> None:
+def test_a_worker_only_host_answers_scrapes_on_its_metrics_port(tmp_path: Path, gateway_account: dict) -> None:
     from support import free_port
 
-    api_env = _env(HELIOGRAPH_METRICS_TOKEN=TOKEN, HELIOGRAPH_METRICS_DIR=str(tmp_path / "api-metrics"))
-    server = Server(tmp_path / "gw", env=api_env, api_key=account["api_key"], sandbox=False).start()
+    api_env = gateway_env(HELIOGRAPH_METRICS_TOKEN=TOKEN, HELIOGRAPH_METRICS_DIR=str(tmp_path / "api-metrics"))
+    server = Server(tmp_path / "gw", env=api_env, api_key=gateway_account["api_key"], sandbox=False).start()
     port = free_port()
     worker_env = {**server._env(), "HELIOGRAPH_METRICS_DIR": str(tmp_path / "worker-metrics")}
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115
@@ -214,8 +176,8 @@ def test_a_worker_only_host_answers_scrapes_on_its_metrics_port(tmp_path: Path, 
         assert httpx.get(host.url + "/v2/messages").status_code == 404  # scrapes only, no API
         eventually(lambda: httpx.get(host.url + "/readyz").status_code == 200, timeout=30)
         with WebhookReceiver() as receiver:
-            number = _number(server, account, receiver.url())
-            client = _sdk(server, account)
+            number = _number(server, gateway_account, receiver.url())
+            client = _sdk(server, gateway_account)
             ids = [client.messages.send(from_=number, to=f"+1312555{5000 + i}", text="w").data.id for i in range(20)]
             for message_id in ids:
                 eventually(lambda m=message_id: receiver.events_for(m, "message.finalized"), timeout=60)

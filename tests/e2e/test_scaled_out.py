@@ -8,8 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from e2e_support import TEST_DATABASE_URL as DATABASE_URL
+from e2e_support import gateway_env, order_number
 from support import Server, eventually
-from test_observability_gateway import DATABASE_URL, _env, _number, account  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -21,11 +22,13 @@ def _time(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def _pair(tmp_path: Path, account: dict, **env: str) -> list[Server]:  # noqa: F811
+def _pair(tmp_path: Path, account: dict, **env: str) -> list[Server]:
     servers = []
     try:
         for name in ("a", "b"):
-            servers.append(Server(tmp_path / name, env=_env(**env), api_key=account["api_key"], sandbox=False).start())
+            servers.append(
+                Server(tmp_path / name, env=gateway_env(**env), api_key=account["api_key"], sandbox=False).start()
+            )
     except BaseException:
         for server in servers:
             server.stop()
@@ -33,11 +36,17 @@ def _pair(tmp_path: Path, account: dict, **env: str) -> list[Server]:  # noqa: F
     return servers
 
 
-def test_a_5_mps_sender_sends_at_5_mps_through_two_processes(tmp_path: Path, account: dict) -> None:  # noqa: F811
-    servers = _pair(tmp_path, account, HELIOGRAPH_MPS_LONG_CODE="5")
+def test_a_5_mps_sender_sends_at_5_mps_through_two_processes(tmp_path: Path, gateway_account: dict) -> None:
+    servers = _pair(tmp_path, gateway_account, HELIOGRAPH_MPS_LONG_CODE="5")
     try:
-        number = _number(servers[0], account, "https://hooks.example.com/unused")
-        clients = [server.http(account["api_key"]) for server in servers]
+        number = order_number(
+            servers[0],
+            gateway_account["api_key"],
+            gateway_account["messaging_profile_id"],
+            "+13125550160",
+            "https://hooks.example.com/unused",
+        )
+        clients = [server.http(gateway_account["api_key"]) for server in servers]
         sent = []
         for i in range(50):
             answer = clients[i % 2].post(
@@ -63,11 +72,11 @@ def test_a_5_mps_sender_sends_at_5_mps_through_two_processes(tmp_path: Path, acc
             server.stop()
 
 
-def test_a_rate_limit_of_10_per_second_holds_across_two_processes(tmp_path: Path, account: dict) -> None:  # noqa: F811
-    servers = _pair(tmp_path, account, HELIOGRAPH_RATE_LIMIT_PER_SECOND="10")
+def test_a_rate_limit_of_10_per_second_holds_across_two_processes(tmp_path: Path, gateway_account: dict) -> None:
+    servers = _pair(tmp_path, gateway_account, HELIOGRAPH_RATE_LIMIT_PER_SECOND="10")
     try:
-        clients = [server.http(account["api_key"]) for server in servers]
-        path = f"/v2/messaging_profiles/{account['messaging_profile_id']}"
+        clients = [server.http(gateway_account["api_key"]) for server in servers]
+        path = f"/v2/messaging_profiles/{gateway_account['messaging_profile_id']}"
         statuses = []
         started = time.monotonic()
         for i in range(60):
