@@ -59,6 +59,45 @@ class DriverQuery:
         return rows[0] if rows else None
 
 
+def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else orjson.dumps(v).decode()
+    if isinstance(column_type, Boolean):
+        return lambda v: None if v is None else int(bool(v))
+    return None
+
+
+class DriverWrite:
+    """An INSERT or UPDATE compiled once for SQLite, run with executemany on the write transaction's own
+    sqlite3 connection (`sqlite_connection`). The worker writes a few rows per message in batches of
+    dozens; through SQLAlchemy each row cost ~30 µs of parameter processing around a few µs of SQLite.
+    Values are encoded by the bound columns' types (JSON as text, booleans as 0/1); the statement names
+    every parameter it needs, so a missing key fails loudly instead of writing a default."""
+
+    def __init__(self, statement: Any) -> None:
+        compiled = statement.compile(dialect=sqlite.dialect())
+        self.sql = str(compiled)
+        self._order = list(compiled.positiontup or [])
+        self._encoders = [(i, e) for i, name in enumerate(self._order) if (e := _encoder(compiled.binds[name].type))]
+
+    def run(self, connection: sqlite3.Connection, rows: list[Mapping[str, Any]]) -> None:
+        order, encoders = self._order, self._encoders
+        params = []
+        for row in rows:
+            values = [row[k] for k in order]
+            for i, encode in encoders:
+                values[i] = encode(values[i])
+            params.append(values)
+        connection.executemany(self.sql, params)
+
+
+async def sqlite_connection(conn: Any) -> sqlite3.Connection:
+    """The sqlite3 connection under an AsyncConnection of the SQLite engine, for DriverWrite inside the
+    same transaction (aiosqlite runs it on the event loop's thread here: store/engine.py)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection._connection  # type: ignore[no-any-return]
+
+
 def connect_reader(path: str) -> sqlite3.Connection:
     """A read-only, autocommit connection: each statement sees the latest commit (WAL)."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.rows import Row
+from heliograph.store import driver
 from heliograph.store.tables import handset_messages, messages
 
 
@@ -65,14 +66,14 @@ async def update_many(conn: AsyncConnection, changes: list[Row]) -> None:
             _update_from_arrays(tuple(keys)), {f"a_{k}": _array(k, [c[k] for c in changes]) for k in ["id", *keys]}
         )
         return
-    stmt = (
-        update(messages)
-        .where(messages.c.id == bindparam("_id"))
-        .values({k: bindparam(f"_{k}") for k in keys})
-        .execution_options(synchronize_session=False)
+    _sqlite_update(tuple(keys)).run(await driver.sqlite_connection(conn), changes)
+
+
+@cache
+def _sqlite_update(keys: tuple[str, ...]) -> driver.DriverWrite:
+    return driver.DriverWrite(
+        update(messages).where(messages.c.id == bindparam("id")).values({k: bindparam(k) for k in keys})
     )
-    params = [{"_id": c["id"], **{f"_{k}": c[k] for k in keys}} for c in changes]
-    await conn.execute(stmt, params)
 
 
 def _is_json(key: str) -> bool:
@@ -128,6 +129,9 @@ async def handset_inbox(conn: AsyncConnection, org_id: str, handset: str, limit:
 
 async def add_handset_messages(conn: AsyncConnection, rows: list[Row]) -> None:
     """Copies of delivered messages in the virtual handsets' inboxes."""
+    if conn.dialect.name == "sqlite":
+        _HANDSET_INSERT.run(await driver.sqlite_connection(conn), rows)
+        return
     await conn.execute(handset_messages.insert(), rows)
 
 
@@ -194,3 +198,8 @@ async def mark_webhook_delivered(conn: AsyncConnection, message_ids: list[str]) 
         .where(messages.c.id.in_(message_ids), messages.c.direction == "inbound")
         .values(status="webhook_delivered")
     )
+
+
+_HANDSET_INSERT = driver.DriverWrite(
+    handset_messages.insert().values({c.name: bindparam(c.name) for c in handset_messages.c if c.name != "id"})
+)

@@ -2,22 +2,58 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.domain.filters import WebhookDeliveryFilter
 from heliograph.domain.rows import Row
+from heliograph.store import driver
 from heliograph.store.filters import time_range
 from heliograph.store.tables import webhook_attempts, webhook_events
 
 
 async def add_events(conn: AsyncConnection, events: list[Row]) -> None:
-    if events:
-        await conn.execute(webhook_events.insert(), events)
+    if not events:
+        return
+    if conn.dialect.name == "sqlite":
+        _EVENT_INSERT.run(await driver.sqlite_connection(conn), events)
+        return
+    await conn.execute(webhook_events.insert(), events)
+
+
+# every column the services give an event (seq and txid are the database's: migration 0006)
+_EVENT_INSERT = driver.DriverWrite(
+    webhook_events.insert().values(
+        {c.name: bindparam(c.name) for c in webhook_events.c if c.name not in ("seq", "txid")}
+    )
+)
+_ATTEMPT_INSERT = driver.DriverWrite(
+    webhook_attempts.insert().values({c.name: bindparam(c.name) for c in webhook_attempts.c if c.name != "id"})
+)
+_OUTCOME_UPDATE = driver.DriverWrite(
+    update(webhook_events)
+    .where(webhook_events.c.id == bindparam("id"))
+    .values(
+        status=bindparam("status"),
+        attempts=bindparam("attempts"),
+        next_url_index=bindparam("next_url_index"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        lease_until=null(),
+        first_attempt_at=bindparam("first_attempt_at"),
+        finished_at=bindparam("finished_at"),
+    )
+)
 
 
 async def record_attempts(conn: AsyncConnection, attempts: list[Row], outcomes: list[Row]) -> None:
     """Store attempt rows and move each event on (delivered, next retry, or failed) in one go."""
+    if conn.dialect.name == "sqlite":
+        connection = await driver.sqlite_connection(conn)
+        if attempts:
+            _ATTEMPT_INSERT.run(connection, attempts)
+        if outcomes:
+            _OUTCOME_UPDATE.run(connection, outcomes)
+        return
     if attempts:
         await conn.execute(webhook_attempts.insert(), attempts)
     if outcomes:
