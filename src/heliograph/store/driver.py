@@ -15,7 +15,7 @@ its connections only ever run these read-only statements, outside any transactio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -80,7 +80,7 @@ class DriverWrite:
         self._order = list(compiled.positiontup or [])
         self._encoders = [(i, e) for i, name in enumerate(self._order) if (e := _encoder(compiled.binds[name].type))]
 
-    def run(self, connection: sqlite3.Connection, rows: list[Mapping[str, Any]]) -> None:
+    def run(self, connection: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         order, encoders = self._order, self._encoders
         params = []
         for row in rows:
