@@ -23,6 +23,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from heliograph.api.errors import error_entry
+from heliograph.domain.errors import BadRequest, HeliographError, RequestTimeout
 
 LINGER_SECONDS = 2.0
 
@@ -34,12 +35,6 @@ class Limits:
     max_headers: int = 100
     header_timeout: float = 10.0
     body_timeout: float = 30.0
-
-
-class _Refusal(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 def protocol_class(limits: Limits) -> type[GuardedHttpToolsProtocol]:
@@ -56,7 +51,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._header_count = 0
         self._header_bytes = 0
-        self._refusal: _Refusal | None = None
+        self._refusal: HeliographError | None = None
         self._lingering = False
         self._body_timer: asyncio.TimerHandle | None = None
         # a connection that never sends a byte is as slow as one that sends a byte a minute
@@ -90,7 +85,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         except httptools.HttpParserError:
-            refusal = self._refusal or _Refusal(400, "10015", "The request is not valid HTTP/1.1.")
+            refusal = self._refusal or BadRequest("The request is not valid HTTP/1.1.")
             self.logger.debug("refused request: %s", refusal.detail, extra={"action": "http_refused"})
             self.refuse(refusal)
             return
@@ -107,8 +102,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
         if len(self.url) > self.limits.max_url_bytes:
-            self._refusal = _Refusal(
-                414, "10015", f"The request target is longer than {self.limits.max_url_bytes} bytes."
+            self._refusal = BadRequest(
+                f"The request target is longer than {self.limits.max_url_bytes} bytes.", status=414
             )
             raise self._refusal
 
@@ -119,8 +114,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = self._too_large_head()
             raise self._refusal
         if self._header_count > self.limits.max_headers:
-            self._refusal = _Refusal(
-                431, "10015", f"The request has more than {self.limits.max_headers} header fields."
+            self._refusal = BadRequest(
+                f"The request has more than {self.limits.max_headers} header fields.", status=431
             )
             raise self._refusal
         super().on_header(name, value)
@@ -142,10 +137,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True  # what comes next is the next request's head
 
     # refusals and closing
-    def _too_large_head(self) -> _Refusal:
+    def _too_large_head(self) -> HeliographError:
         if len(getattr(self, "url", b"")) > self.limits.max_url_bytes:
-            return _Refusal(414, "10015", f"The request target is longer than {self.limits.max_url_bytes} bytes.")
-        return _Refusal(431, "10015", f"The request head is larger than {self.limits.max_header_bytes} bytes.")
+            return BadRequest(f"The request target is longer than {self.limits.max_url_bytes} bytes.", status=414)
+        return BadRequest(f"The request head is larger than {self.limits.max_header_bytes} bytes.", status=431)
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
@@ -154,7 +149,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.close()  # nothing was asked: nothing to answer
                 return
             seconds = self.limits.header_timeout
-            self.refuse(_Refusal(408, "10008", f"The request head was not received within {seconds:g} s."))
+            self.refuse(RequestTimeout(f"The request head was not received within {seconds:g} s."))
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
@@ -165,11 +160,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             cycle.disconnected = True  # the application's receive() now says http.disconnect, its send() is dropped
             cycle.message_event.set()
             seconds = self.limits.body_timeout
-            self.refuse(_Refusal(408, "10008", f"The request body was not received within {seconds:g} s."))
+            self.refuse(RequestTimeout(f"The request body was not received within {seconds:g} s."))
         else:
             self.close_gracefully()  # answered already, the rest of the body is still trickling in
 
-    def refuse(self, refusal: _Refusal) -> None:
+    def refuse(self, refusal: HeliographError) -> None:
         """Answer with a Telnyx error body and `Connection: close`, then close gracefully."""
         if self.transport.is_closing():
             return
