@@ -24,6 +24,7 @@ from heliograph.domain.errors import (
     MethodNotAllowed,
     NotFound,
     RateLimited,
+    UnexpectedError,
     ValidationFailed,
     ValueOutOfRange,
 )
@@ -96,7 +97,7 @@ def report_unexpected(exc: BaseException, method: str, path: str) -> str:
 
 
 def unexpected_body(error_id: str) -> dict[str, Any]:
-    entry = error_entry("10007", f"An unexpected error occurred (error id {error_id}). It has been logged.")
+    entry = error_entry(UnexpectedError.code, f"An unexpected error occurred (error id {error_id}). It has been logged.")
     entry["meta"]["error_id"] = error_id
     return {"errors": [entry]}
 
