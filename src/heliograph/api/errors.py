@@ -97,7 +97,9 @@ def report_unexpected(exc: BaseException, method: str, path: str) -> str:
 
 
 def unexpected_body(error_id: str) -> dict[str, Any]:
-    entry = error_entry(UnexpectedError.code, f"An unexpected error occurred (error id {error_id}). It has been logged.")
+    entry = error_entry(
+        UnexpectedError.code, f"An unexpected error occurred (error id {error_id}). It has been logged."
+    )
     entry["meta"]["error_id"] = error_id
     return {"errors": [entry]}
 
