@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from heliograph.domain import phone
-from heliograph.domain.errors import NotFound, ValidationFailed
+from heliograph.domain.errors import (
+    AssociatedResourceMissing,
+    DuplicateResource,
+    IneligibleMessagingProduct,
+    InvalidMessagingProfileId,
+    InvalidPhoneNumber,
+    NotE164,
+    NotFound,
+    PhoneNumbersNotAvailable,
+    ValidationFailed,
+    ValueOutOfRange,
+)
 from heliograph.domain.filters import NumberOrderFilter
 from heliograph.domain.ids import new_phone_number_id, new_uuid
 from heliograph.domain.rows import Row
@@ -33,11 +44,15 @@ def _number_row(org_id: str, e164: str, profile_id: str | None, now: int, **flag
     }
 
 
-async def _check_profile(conn, org_id: str, profile_id: str | None, *, code: str = "10017") -> None:  # noqa: ANN001
+async def _check_profile(
+    conn,
+    org_id: str,
+    profile_id: str | None,
+    *,
+    missing: type[ValidationFailed] = AssociatedResourceMissing,
+) -> None:
     if profile_id is not None and await store.get_profile(conn, org_id, profile_id) is None:
-        raise ValidationFailed(
-            f"Messaging profile {profile_id} does not exist.", code=code, pointer="/messaging_profile_id"
-        )
+        raise missing(f"Messaging profile {profile_id} does not exist.", pointer="/messaging_profile_id")
 
 
 async def add_number(
@@ -54,15 +69,15 @@ async def add_number(
     """Give the organization a number (CLI and bootstrap), or change one it has. Short codes are 5–6
     digits. `mps` sets the number's own throughput (messages per second) instead of its type's default."""
     if mps is not None and mps <= 0:
-        raise ValidationFailed("Messages per second must be more than 0.", code="10033", pointer="/mps")
+        raise ValueOutOfRange("Messages per second must be more than 0.", pointer="/mps")
     now = ctx.now()
     async with ctx.db.transaction() as conn:
         await _check_profile(conn, org_id, profile_id)
         if kind == "short-code" or (kind is None and number.isdigit() and 5 <= len(number) <= 6):
             if not (number.isdigit() and 5 <= len(number) <= 6):
-                raise ValidationFailed("A short code is 5 or 6 digits.", code="10002", pointer="/short_code")
+                raise InvalidPhoneNumber("A short code is 5 or 6 digits.", pointer="/short_code")
             if await store.short_code_by_code(conn, number) is not None:
-                raise ValidationFailed(f"Short code {number} is already taken.", code="85001")
+                raise PhoneNumbersNotAvailable(f"Short code {number} is already taken.")
             row: Row = {
                 "id": new_uuid(),
                 "organization_id": org_id,
@@ -76,11 +91,11 @@ async def add_number(
             await store.insert_short_code(conn, row)
             return row
         if not phone.is_e164(number):
-            raise ValidationFailed(f"{number} is not an E.164 number.", code="10016", pointer="/phone_number")
+            raise NotE164(f"{number} is not an E.164 number.", pointer="/phone_number")
         existing = await store.number_by_e164(conn, number)
         if existing is not None:
             if existing["organization_id"] != org_id:
-                raise ValidationFailed(f"{number} is held by another account.", code="85001")
+                raise PhoneNumbersNotAvailable(f"{number} is held by another account.")
             changes = {"hosted": hosted or existing["hosted"], "whatsapp": whatsapp or existing["whatsapp"]}
             if mps is not None:
                 changes["mps"] = mps
@@ -130,23 +145,21 @@ async def create_order(ctx: Context, org_id: str, values: Row) -> Row:
     for index, item in enumerate(requested):
         e164 = item["phone_number"]
         if not phone.is_e164(e164):
-            raise ValidationFailed(
+            raise NotE164(
                 f"{e164!r} is not a valid +E.164 phone number.",
-                code="10016",
                 pointer=f"/phone_numbers/{index}/phone_number",
             )
         if e164 in seen:
-            raise ValidationFailed(f"{e164} appears twice in the order.", code="10012")
+            raise DuplicateResource(f"{e164} appears twice in the order.")
         seen.add(e164)
     profile_id = values.get("messaging_profile_id")
     async with ctx.db.transaction() as conn:
-        await _check_profile(conn, org_id, profile_id, code="85005")
+        await _check_profile(conn, org_id, profile_id, missing=InvalidMessagingProfileId)
         for index, item in enumerate(requested):
             existing = await store.number_by_e164(conn, item["phone_number"])
             if existing is not None:
-                raise ValidationFailed(
+                raise PhoneNumbersNotAvailable(
                     f"{item['phone_number']} is not available.",
-                    code="85001",
                     pointer=f"/phone_numbers/{index}/phone_number",
                 )
         entries = []
@@ -241,9 +254,8 @@ async def update_number(ctx: Context, org_id: str, id_or_e164: str, values: Row)
         product = values.get("messaging_product")
         if product is not None:
             if product not in ("A2P", "P2P"):
-                raise ValidationFailed(
+                raise IneligibleMessagingProduct(
                     f"{product!r} is not an eligible messaging product for this number.",
-                    code="40324",
                     pointer="/messaging_product",
                 )
             changes["messaging_product"] = product
