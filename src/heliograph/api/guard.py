@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from heliograph.api.errors import error_response, report_unexpected, unexpected_body
 from heliograph.api.responses import json_response
 from heliograph.api.validation import unstorable
-from heliograph.domain.errors import HeliographError, NotFound, ValidationFailed
+from heliograph.domain.errors import HeliographError, InvalidFilter, NotFound, ValidationFailed
 
 
 class EdgeGuard:
@@ -60,10 +60,9 @@ def refusal_for(scope: Scope) -> HeliographError | None:
         return None
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if unstorable(name) or unstorable(value):
-            code = "10031" if name.startswith("filter[") else "10027"
-            return ValidationFailed(
+            refusal = InvalidFilter if name.startswith("filter[") else ValidationFailed
+            return refusal(
                 "A query parameter holds a character that cannot be stored (NUL or an unpaired surrogate).",
-                code=code,
                 parameter=name.replace("\x00", "\\u0000"),
             )
     return None
