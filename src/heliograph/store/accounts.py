@@ -435,8 +435,15 @@ async def profiles_by_ids(conn: AsyncConnection, ids: set[str]) -> dict[str, Row
     ids = {i for i in ids if i}
     if not ids:
         return {}
+    if conn.dialect.name == "sqlite":
+        found = _PROFILES_BY_IDS.all(await driver.sqlite_connection(conn), {"ids": driver.json_list(ids)})
+        return {r["id"]: r for r in found}
     rows = (await conn.execute(select(messaging_profiles).where(messaging_profiles.c.id.in_(ids)))).mappings()
     return {r["id"]: dict(r) for r in rows}
+
+
+# the worker reads the profiles of every batch it settles (webhook URLs)
+_PROFILES_BY_IDS = driver.DriverQuery(select(messaging_profiles).where(driver.in_list(messaging_profiles.c.id, "ids")))
 
 
 # --- alphanumeric sender IDs ------------------------------------------------------------------------

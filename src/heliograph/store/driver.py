@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean
+from sqlalchemy import JSON, Boolean, text
+from sqlalchemy import column as sql_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
@@ -35,17 +36,23 @@ def _decoder(column_type: Any) -> Callable[[Any], Any] | None:
 
 
 class DriverQuery:
-    """A SELECT compiled once for SQLite; run with named parameters, rows come back as dicts."""
+    """A SELECT (or an UPDATE … RETURNING) compiled once for SQLite; run with named parameters, rows come
+    back as dicts."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Any) -> None:
         compiled = statement.compile(dialect=sqlite.dialect())
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or [])
-        self._names = [c.name for c in statement.selected_columns]
-        self._decoders = [(i, d) for i, c in enumerate(statement.selected_columns) if (d := _decoder(c.type))]
+        # literal values in the statement (a status, + 1, OFFSET 0) travel as parameters of their own
+        self._fixed = {n: b.value for n, b in compiled.binds.items() if not b.required and n in self._order}
+        columns = list(statement.exported_columns)
+        self._names = [c.name for c in columns]
+        self._decoders = [(i, d) for i, c in enumerate(columns) if (d := _decoder(c.type))]
 
     def all(self, connection: sqlite3.Connection, params: Mapping[str, Any]) -> list[Row]:
-        rows = connection.execute(self.sql, [params[name] for name in self._order]).fetchall()
+        fixed = self._fixed
+        values_in = [fixed[name] if name in fixed else params[name] for name in self._order]
+        rows = connection.execute(self.sql, values_in).fetchall()
         out = []
         for raw in rows:
             values = list(raw)
@@ -57,6 +64,16 @@ class DriverQuery:
     def first(self, connection: sqlite3.Connection, params: Mapping[str, Any]) -> Row | None:
         rows = self.all(connection, params)
         return rows[0] if rows else None
+
+
+def in_list(column: Any, name: str) -> Any:
+    """`column IN (the JSON array bound as :name)`: one SQL text whatever the list's length, so SQLite
+    prepares it once (bind `json_list(values)`)."""
+    return column.in_(text(f"SELECT value FROM json_each(:{name})").columns(sql_column("value")))
+
+
+def json_list(values: Any) -> str:
+    return orjson.dumps(list(values)).decode()
 
 
 def _encoder(column_type: Any) -> Callable[[Any], Any] | None:

@@ -30,6 +30,8 @@ async def get_message(conn: AsyncConnection, org_id: str, message_id: str) -> Ro
 async def get_messages(conn: AsyncConnection, ids: list[str]) -> list[Row]:
     if not ids:
         return []
+    if conn.dialect.name == "sqlite":
+        return _GET_MESSAGES.all(await driver.sqlite_connection(conn), {"ids": driver.json_list(ids)})
     query = select(messages).where(messages.c.id.in_(ids))
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
@@ -46,6 +48,11 @@ async def ids_in_status(conn: AsyncConnection, ids: list[str], status: str) -> s
     """Which of these messages are in `status` now (locked for this transaction on PostgreSQL)."""
     if not ids:
         return set()
+    if conn.dialect.name == "sqlite":
+        found = _IDS_IN_STATUS.all(
+            await driver.sqlite_connection(conn), {"ids": driver.json_list(ids), "status": status}
+        )
+        return {r["id"] for r in found}
     query = select(messages.c.id).where(messages.c.id.in_(ids), messages.c.status == status)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -202,4 +209,8 @@ async def mark_webhook_delivered(conn: AsyncConnection, message_ids: list[str]) 
 
 _HANDSET_INSERT = driver.DriverWrite(
     handset_messages.insert().values({c.name: bindparam(c.name) for c in handset_messages.c if c.name != "id"})
+)
+_GET_MESSAGES = driver.DriverQuery(select(messages).where(driver.in_list(messages.c.id, "ids")))
+_IDS_IN_STATUS = driver.DriverQuery(
+    select(messages.c.id).where(driver.in_list(messages.c.id, "ids"), messages.c.status == bindparam("status"))
 )
