@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,17 +14,37 @@ from sqlalchemy.sql.dml import Insert
 
 from heliograph.domain.rollups import WIDTHS, floor_to
 from heliograph.domain.rows import Row
+from heliograph.store import driver
 from heliograph.store.tables import profile_error_rollups, profile_rollups
 
 COUNTERS = ("attempted", "sent", "delivered", "failed", "received", "spend_micros")
 
 
-def _upsert(conn: AsyncConnection, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> Insert:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+async def _upsert(
+    conn: AsyncConnection, table: Table, keys: tuple[str, ...], counters: tuple[str, ...], rows: list[Row]
+) -> None:
+    """Every state change of every message adds to these counters: the statement is built once per
+    dialect, and on SQLite runs on the driver (store/driver.py)."""
+    if conn.dialect.name == "sqlite":
+        _sqlite_upsert(table, keys, counters).run(await driver.sqlite_connection(conn), rows)
+        return
+    await conn.execute(_upsert_statement("postgresql", table, keys, counters), rows)
+
+
+@cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table)
+    if dialect == "sqlite":  # named parameters for DriverWrite
+        stmt = stmt.values({c: bindparam(c) for c in (*keys, *counters)})
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters}
     )
+
+
+@cache
+def _sqlite_upsert(table: Table, keys: tuple[str, ...], counters: tuple[str, ...]) -> driver.DriverWrite:
+    return driver.DriverWrite(_upsert_statement("sqlite", table, keys, counters))
 
 
 async def add(conn: AsyncConnection, increments: Iterable[Row]) -> None:
@@ -42,7 +63,7 @@ async def add(conn: AsyncConnection, increments: Iterable[Row]) -> None:
                 slot[counter] += inc.get(counter, 0)
     if merged:
         keys = ("messaging_profile_id", "width", "bucket", "label")
-        await conn.execute(_upsert(conn, profile_rollups, keys, COUNTERS), list(merged.values()))
+        await _upsert(conn, profile_rollups, keys, COUNTERS, list(merged.values()))
 
 
 async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
@@ -57,7 +78,7 @@ async def add_errors(conn: AsyncConnection, increments: Iterable[Row]) -> None:
             for (p, w, b, c), n in merged.items()
         ]
         keys = ("messaging_profile_id", "width", "bucket", "code")
-        await conn.execute(_upsert(conn, profile_error_rollups, keys, ("count",)), rows)
+        await _upsert(conn, profile_error_rollups, keys, ("count",), rows)
 
 
 def _in_segments(table: Table, profiles: list[str], segments: list[tuple[int, int, int]]) -> ColumnElement[bool]:
