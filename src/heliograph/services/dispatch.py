@@ -154,10 +154,12 @@ class _Outcomes:
     changes: list[Row] = field(default_factory=list)
     parts: list[Row] = field(default_factory=list)
     waiting: list[Row] = field(default_factory=list)
+    leases: dict[str, int] = field(default_factory=dict)  # message id -> the lease this worker claimed it with
 
     def add(self, row: Row, change: Row) -> None:
         self.changes.append(change)
-        self.updated.append({**row, **change, "_claimed_lease": row["lease_until"]})
+        self.updated.append({**row, **change})
+        self.leases[row["id"]] = row["lease_until"]
 
 
 async def _submit(ctx: Context, links: CarrierLinks, ready: list[Row], failed: list[tuple[Row, Row]], now: int) -> None:
@@ -200,7 +202,7 @@ async def _submit(ctx: Context, links: CarrierLinks, ready: list[Row], failed: l
         )
         await _requeue(ctx, out.waiting, done + LINKS_DOWN_RETRY_US)
     if out.changes:
-        await _commit_changes(ctx, out.updated, out.changes, out.parts)
+        await _commit_changes(ctx, out)
 
 
 async def _submit_groups(
@@ -301,15 +303,16 @@ def _after_submit(row: Row, result: SubmitResult, claimed_at: int, done: int, co
     }
 
 
-async def _commit_changes(ctx: Context, updated: list[Row], changes: list[Row], parts: list[Row]) -> None:
+async def _commit_changes(ctx: Context, out: _Outcomes) -> None:
     """Record what happened to claimed messages — only those this worker still holds: a message whose
     lease ran out meanwhile may have been retaken (and finished) by another worker. The webhooks are
     built before the write transaction, so the write lock is held for the writes alone."""
+    updated, changes, parts = out.updated, out.changes, out.parts
     async with ctx.db.read() as conn:
         profiles = await accounts.profiles_by_ids(conn, {m["messaging_profile_id"] for m in updated})
     events = [message_event(m, profiles.get(m["messaging_profile_id"])) for m in updated]
     async with ctx.db.transaction() as conn:
-        held = await claims.still_held(conn, {m["id"]: m["_claimed_lease"] for m in updated})
+        held = await claims.still_held(conn, out.leases)
         kept = [i for i, m in enumerate(updated) if m["id"] in held]
         if len(kept) < len(updated):
             logger.warning(
