@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if __name__ == "__main__":  # bench/sustained.py imports this module: let it find this very one
     sys.modules.setdefault("send_bench", sys.modules["__main__"])
 import pyspy_summary
+import soak
 import sustained
 
 BENCH = Path(__file__).resolve().parent
@@ -366,6 +367,7 @@ def memory_kib(pid: int) -> dict[str, int]:
     if children:
         out["children"] = len(children)
         out["children_VmHWM"] = sum(c.get("VmHWM", 0) for c in children)
+        out["children_VmRSS"] = sum(c.get("VmRSS", 0) for c in children)
     return out
 
 
@@ -931,6 +933,7 @@ def parse_args() -> argparse.Namespace:
         help="instead of the phases above: the sustained-rate search against the end-to-end ceiling",
     )
     sustained.add_arguments(parser)
+    soak.add_arguments(parser)
     args = parser.parse_args()
     if args.quick:
         args.duration = 5.0
@@ -978,6 +981,8 @@ def main() -> int:
     failed = False
     if args.sustained:
         return sustained_main(args, work, report)
+    if args.messages:
+        return soak.soak_main(args, work, report)
     try:
         if not args.skip_ceiling:
             print(f"[1/4] ceiling: bare Starlette, closed loop, {args.duration:g} s ...", flush=True)
