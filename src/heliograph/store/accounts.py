@@ -290,12 +290,18 @@ async def sender_with_profile_pg(pool: Any, org_id: str, e164: str, to: str = ""
     return _split_sender(await _SENDER_PG_QUERY.first(pool, {"e164": e164, "org": org_id, "to": to}))
 
 
+_NUMBER_KEYS = tuple(c.name for c in _SENDER_QUERY.selected_columns if not c.name.startswith("p__"))
+_PROFILE_KEYS = tuple((c.name[3:], c.name) for c in _SENDER_QUERY.selected_columns if c.name.startswith("p__"))
+
+
 def _split_sender(row: Row | None) -> tuple[Row, Row | None] | None:
+    """The joined row as (number, profile); the key lists are worked out once (this runs on every send)."""
     if row is None:
         return None
-    number = {k: v for k, v in row.items() if not k.startswith("p__")}
-    profile = {k[3:]: v for k, v in row.items() if k.startswith("p__")}
-    return number, (profile if profile["id"] is not None else None)
+    number = {k: row[k] for k in _NUMBER_KEYS}
+    if row["p__id"] is None:
+        return number, None
+    return number, {k: row[full] for k, full in _PROFILE_KEYS}
 
 
 async def get_number(conn: AsyncConnection, org_id: str, id_or_e164: str) -> Row | None:
