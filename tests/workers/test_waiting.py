@@ -34,30 +34,30 @@ def due_in(seconds: float | None) -> NextDue:
 
 async def _timed(ctx: Ctx, nudge: asyncio.Event, next_due_at: NextDue, **options: float) -> float:
     started = time.monotonic()
-    await asyncio.wait_for(wait_until_due(ctx, nudge, next_due_at, **options), 5)
+    await asyncio.wait_for(wait_until_due(ctx, nudge, next_due_at, **options), 8)
     return time.monotonic() - started
 
 
 async def test_it_wakes_when_the_next_item_is_due() -> None:
-    took = await _timed(Ctx(), asyncio.Event(), due_in(0.2), poll_seconds=3, busy_sleep=0.001)
-    assert 0.15 <= took < 1.5
+    took = await _timed(Ctx(), asyncio.Event(), due_in(0.2), poll_seconds=10, busy_sleep=0.001)
+    assert 0.15 <= took < 3
 
 
 async def test_nothing_due_waits_the_poll_interval() -> None:
     took = await _timed(Ctx(), asyncio.Event(), due_in(None), poll_seconds=0.2, busy_sleep=0.001)
-    assert 0.15 <= took < 1.5
+    assert 0.15 <= took < 3
 
 
 async def test_a_nudge_wakes_it_at_once() -> None:
     nudge = asyncio.Event()
     asyncio.get_running_loop().call_later(0.05, nudge.set)
     took = await _timed(Ctx(), nudge, due_in(60), poll_seconds=60, busy_sleep=0.001)
-    assert took < 1.5
+    assert took < 3
 
 
 async def test_work_already_due_yields_for_the_busy_sleep_only() -> None:
     took = await _timed(Ctx(), asyncio.Event(), due_in(-5), poll_seconds=60, busy_sleep=0.05)
-    assert 0.04 <= took < 1.5
+    assert 0.04 <= took < 3
 
 
 async def test_a_failing_look_up_waits_the_poll_interval(caplog: pytest.LogCaptureFixture) -> None:
@@ -65,5 +65,5 @@ async def test_a_failing_look_up_waits_the_poll_interval(caplog: pytest.LogCaptu
         raise RuntimeError("database went away")
 
     took = await _timed(Ctx(), asyncio.Event(), broken, poll_seconds=0.2, busy_sleep=0.001)
-    assert 0.15 <= took < 1.5
+    assert 0.15 <= took < 3
     assert "reading the next due time failed" in caplog.text
