@@ -96,12 +96,14 @@ class DriverWrite:
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or [])
         self._encoders = [(i, e) for i, name in enumerate(self._order) if (e := _encoder(compiled.binds[name].type))]
+        # literal values in the statement (a default, NULL) travel as parameters of their own
+        self._fixed = {n: b.value for n, b in compiled.binds.items() if not b.required and n in self._order}
 
     def run(self, connection: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        order, encoders = self._order, self._encoders
+        order, encoders, fixed = self._order, self._encoders, self._fixed
         params = []
         for row in rows:
-            values = [row[k] for k in order]
+            values = [fixed[k] if k in fixed else row[k] for k in order]
             for i, encode in encoders:
                 values[i] = encode(values[i])
             params.append(values)
