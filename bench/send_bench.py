@@ -243,6 +243,15 @@ def cpu_seconds(pid: int) -> float | None:
     return total / _TICKS
 
 
+def own_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of the process itself (not its children)."""
+    try:
+        fields = _stat_fields(pid)
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def system_busy_seconds() -> float | None:
     """CPU time spent busy on all CPUs since boot (user+nice+system+irq+softirq+steal), from /proc/stat."""
     try:
@@ -667,6 +676,7 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     if profiler is not None:
         pids["py-spy"] = profiler["proc"].pid
     window = CpuWindow(pids)
+    own0 = own_cpu_seconds(hg.server.pid)
     key = getattr(hg, "api_key", API_KEY)
     result = run_loadgen(name, hg.work, hg.url, mode, args, key, keep_ids=True, **{"from": hg.sender}, **extra)
     cores = window.close({"loadgen": result.get("cpu_seconds", 0.0)})
@@ -675,6 +685,7 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     accepted = [tuple(s) for s in result["samples"]]
     drained = drain(hg, {s[0] for s in accepted}, baseline, args)
     cpu1 = hg.cpu()
+    own1 = own_cpu_seconds(hg.server.pid)
     figures = summarise_load(result)
     figures.update(webhook_figures(result, drained.pop("dump"), accepted))
     figures["drain_waited_s"] = drained["waited_s"]
@@ -684,6 +695,16 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     figures["server_cpu_s_drain"] = _delta(cpu_load["server"], cpu1["server"])
     # CPU time is what the noise of other workloads on the machine distorts least
     figures["server_cpu_ms_per_msg"] = _per_msg(_delta(window.cpu0["server"], cpu1["server"]), result["accepted"])
+    # per process, load and drain: the API process itself, its children (the sandbox's worker process; the
+    # ceiling's uvicorn workers), the receiver and the generator
+    server_s = _delta(window.cpu0["server"], cpu1["server"])
+    own_s = _delta(own0, own1)
+    figures["cpu_ms_per_msg"] = {
+        "api_process": _per_msg(own_s, result["accepted"]),
+        "server_children": _per_msg(_delta(own_s, server_s), result["accepted"]),
+        "receiver": _per_msg(_delta(window.cpu0["receiver"], cpu1["receiver"]), result["accepted"]),
+        "generator": _per_msg(result.get("cpu_seconds"), result["accepted"]),
+    }
     if postgres is not None:  # the database's backends, load and drain: every round trip the message cost
         figures["postgres_cpu_ms_per_msg"] = _per_msg(
             _delta(window.cpu0["postgres"], cpu1["postgres"]), result["accepted"]

@@ -129,6 +129,11 @@ def table(report: dict) -> str:
             return "-"
         if key.startswith("e2e"):
             return str(f["end_to_end_ms"].get(key[4:]))
+        if key == "cpu_cores_during_load":
+            cores = f.get(key) or {}
+            return " ".join(f"{k} {v}" for k, v in cores.items() if k != "wall_s")
+        if key.startswith("cpu/"):
+            return str((f.get("cpu_ms_per_msg") or {}).get(key[4:]))
         return str(f.get(key))
 
     rows.append(("sustained rate (msgs/s)", f"{c['sustained_per_s']:g}", f"{h['sustained_per_s']:g}"))
@@ -136,6 +141,10 @@ def table(report: dict) -> str:
         ("e2e p50 at that rate (ms)", "e2e p50"),
         ("e2e p99 at that rate (ms)", "e2e p99"),
         ("server CPU ms/msg (all processes)", "server_cpu_ms_per_msg"),
+        ("  API process (ceiling: its parent)", "cpu/api_process"),
+        ("  worker process (ceiling: its workers)", "cpu/server_children"),
+        ("receiver CPU ms/msg", "cpu/receiver"),
+        ("generator CPU ms/msg", "cpu/generator"),
         ("cores used during load", "cpu_cores_during_load"),
     ):
         rows.append((label, at(c, key), at(h, key)))
