@@ -49,3 +49,23 @@ def test_error_class_finds_the_owner_of_a_code(code: str, base: type[HeliographE
 def test_a_code_nobody_owns_renders_as_error() -> None:
     exc = error_class("19999")("detail", status=422)
     assert (exc.code, exc.title, exc.status) == ("19999", "Error", 422)
+
+
+def test_call_sites_raise_the_class_instead_of_passing_a_code() -> None:
+    """`InvalidTo(...)`, not `MessagingRejected(..., code="40310")`: the class owns the code (issue 10 #5)."""
+    import ast
+    from pathlib import Path
+
+    names = {c.__name__ for c in _classes()}
+    package = Path(errors.__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in names
+                and any(k.arg == "code" for k in node.keywords)
+            ):
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == []

@@ -16,7 +16,18 @@ from typing import Any
 
 from heliograph.domain import encoding as enc
 from heliograph.domain import phone, sandbox
-from heliograph.domain.errors import MessagingRejected, ValidationFailed
+from heliograph.domain.errors import (
+    AssociatedResourceMissing,
+    IncompatibleMessageType,
+    InvalidContentCombination,
+    InvalidMmsContent,
+    InvalidTo,
+    MessageTooLarge,
+    NoContent,
+    SmsTooLong,
+    UnencodableText,
+    ValueOutOfRange,
+)
 from heliograph.domain.ids import new_uuid
 from heliograph.domain.rows import Row
 from heliograph.domain.times import parse_iso
@@ -86,8 +97,8 @@ async def load_profile_arg(conn, caller: Caller, profile_id: str | None) -> Row 
         return None
     profile = await store.get_profile(conn, caller.organization_id, profile_id)
     if profile is None:
-        raise ValidationFailed(
-            f"Messaging profile {profile_id} does not exist.", code="10017", pointer="/messaging_profile_id"
+        raise AssociatedResourceMissing(
+            f"Messaging profile {profile_id} does not exist.", pointer="/messaging_profile_id"
         )
     return profile
 
@@ -98,14 +109,10 @@ def _parse_send_at(ctx: Context, raw: str | None) -> int | None:
     try:
         when = parse_iso(raw)
     except ValueError:
-        raise ValidationFailed(
-            f"'send_at' is not an ISO 8601 datetime: {raw!r}.", code="10033", pointer="/send_at"
-        ) from None
+        raise ValueOutOfRange(f"'send_at' is not an ISO 8601 datetime: {raw!r}.", pointer="/send_at") from None
     now = ctx.now()
     if not now + SCHEDULE_MIN_SECONDS * 1_000_000 <= when <= now + SCHEDULE_MAX_SECONDS * 1_000_000:
-        raise ValidationFailed(
-            "'send_at' must be between 5 minutes and 5 days from now.", code="10033", pointer="/send_at"
-        )
+        raise ValueOutOfRange("'send_at' must be between 5 minutes and 5 days from now.", pointer="/send_at")
     return when
 
 
@@ -114,19 +121,17 @@ def check_destination(to: str, pointer: str = "/to") -> None:
         not (phone.is_e164(to) or phone.is_short_code(to))
         or sandbox.outcome_for(to) is sandbox.Outcome.INVALID_DESTINATION
     ):
-        raise MessagingRejected("The 'to' address should be a single valid number.", code="40310", pointer=pointer)
+        raise InvalidTo("The 'to' address should be a single valid number.", pointer=pointer)
 
 
 def _check_content(text: str | None, subject: str | None, media_urls: tuple[str, ...]) -> None:
     if text is None and not media_urls and subject is None:
-        raise MessagingRejected(
+        raise NoContent(
             "The message has no content. Either 'text' and/or 'media_urls' must be provided in the request.",
-            code="40316",
         )
     if len(media_urls) > MAX_MEDIA:
-        raise MessagingRejected(
+        raise InvalidMmsContent(
             "MMS can only contain up to 10 items (URLs provided) and the total size must be less than 1 MB.",
-            code="40317",
             pointer="/media_urls",
         )
 
@@ -153,9 +158,8 @@ def _content(ctx: Context, request: SendRequest) -> Content:
     if kind == "alphanumeric":
         message_type, media_urls, subject = "SMS", (), None
     if message_type == "SMS" and media_urls:
-        raise MessagingRejected(
+        raise InvalidContentCombination(
             "SMS needs text; MMS needs subject and/or media_urls (type SMS was given with media_urls).",
-            code="40304",
         )
     return Content(request.to, send_at, text, subject, media_urls, message_type)
 
@@ -193,25 +197,22 @@ def encode(
         encoded = enc.encode_text(text or "", requested=encoding, smart=smart)
     except enc.NotGsm7Error as exc:
         shown = ", ".join(repr(c) for c in exc.characters[:5])
-        raise MessagingRejected(
+        raise UnencodableText(
             f"encoding 'gsm7' was requested but the text contains characters GSM-7 cannot carry: {shown}.",
-            code="10015",
             pointer="/text",
         ) from None
     if text and not encoded.transmitted:
-        raise MessagingRejected("The message has no content after smart encoding.", code="40316", pointer="/text")
+        raise NoContent("The message has no content after smart encoding.", pointer="/text")
     if encoded.parts > enc.MAX_PARTS:
-        raise MessagingRejected(
+        raise MessageTooLarge(
             f"The SMS message would be divided into {encoded.parts} parts. The maximum is {enc.MAX_PARTS}.",
-            code="40302",
             pointer="/text",
         )
     limit = ctx.settings.auto_detect_max_parts
     if auto_detect and encoded.parts > limit:
-        raise MessagingRejected(
+        raise SmsTooLong(
             f"The SMS message would be divided into {encoded.parts} parts. Messages over {limit} should be sent "
             "by MMS or by adding auto_detect=False.",
-            code="40328",
             pointer="/text",
         )
     return encoded
@@ -412,11 +413,11 @@ async def _accept_group_mms(
     check_required(request)
     recipients = request.recipients
     if not 1 <= len(recipients) <= MAX_GROUP_RECIPIENTS:
-        raise ValidationFailed("'to' must list 1 to 8 recipients.", code="10033", pointer="/to")
+        raise ValueOutOfRange("'to' must list 1 to 8 recipients.", pointer="/to")
     for i, to in enumerate(recipients):
         check_destination(to, f"/to/{i}")
     if len(set(recipients)) != len(recipients):
-        raise MessagingRejected("Each recipient may appear only once in 'to'.", code="40310", pointer="/to")
+        raise InvalidTo("Each recipient may appear only once in 'to'.", pointer="/to")
     text, subject, media_urls = request.text, request.subject, request.media_urls
     _check_content(text, subject, media_urls)
     sender_value = request.from_ or ""
@@ -432,9 +433,8 @@ async def _accept_group_mms(
         destination = send_policy.destination_info(to, sender)
         send_policy.check_policy(caller, sender, to, destination, f"/to/{i}")
         if destination.country not in ("US", "CA"):
-            raise MessagingRejected(
+            raise IncompatibleMessageType(
                 f"Sending messages from {sender.number} to {to} is not possible: group MMS reaches US and CA only.",
-                code="40319",
                 pointer=f"/to/{i}",
             )
         encoded = _encode_for(ctx, request, sender.profile, "MMS", text)
