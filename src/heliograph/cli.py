@@ -383,18 +383,16 @@ def info(
 
     async def main() -> dict[str, Any]:
         from heliograph.bootstrap import build
-        from heliograph.services import profiles
-        from heliograph.store import accounts as store
+        from heliograph.services import accounts, numbers, profiles
         from heliograph.store.migrate import upgrade
 
         hg = build(settings)
         try:
             await upgrade(hg.ctx.db)
-            async with hg.ctx.db.read() as conn:
-                org = await store.sandbox_organization(conn)
-                if org is None:
-                    return {}
-                rows, _ = await store.list_numbers(conn, org["id"], offset=0, limit=250)
+            org = await accounts.sandbox_organization(hg.ctx)
+            if org is None:
+                return {}
+            rows, _ = await numbers.list_numbers(hg.ctx, org["id"], offset=0, limit=250)
             default = await profiles.default_profile(hg.ctx, org["id"])
             return {
                 "api_base_url": _served_base_url(settings) + "/v2",
@@ -626,14 +624,12 @@ def accounts_add_key(
 
     async def main() -> str:
         from heliograph.services import accounts
-        from heliograph.store import accounts as store
 
         hg, _ = await _prepare(settings)
         try:
-            async with hg.ctx.db.read() as conn:
-                if await store.get_organization(conn, organization_id) is None:
-                    err.print(f"[red]No organization {organization_id}.[/red]")
-                    raise typer.Exit(1)
+            if not await accounts.organization_exists(hg.ctx, organization_id):
+                err.print(f"[red]No organization {organization_id}.[/red]")
+                raise typer.Exit(1)
             return await accounts.add_api_key(hg.ctx, organization_id)
         finally:
             await hg.ctx.db.dispose()

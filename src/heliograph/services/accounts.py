@@ -174,6 +174,17 @@ async def create_organization(ctx: Context, name: str, *, sandbox: bool = False)
     return row
 
 
+async def sandbox_organization(ctx: Context) -> Row | None:
+    """The sandbox's one organization (`heliograph info`), if the sandbox was started once."""
+    async with ctx.db.read() as conn:
+        return await store.sandbox_organization(conn)
+
+
+async def organization_exists(ctx: Context, organization_id: str) -> bool:
+    async with ctx.db.read() as conn:
+        return await store.get_organization(conn, organization_id) is not None
+
+
 async def add_api_key(ctx: Context, organization_id: str, key: str | None = None) -> str:
     """Store a key (hashed) and return it; the plain key is never stored or shown again.
     A chosen `key` must pass `check_chosen_key` (KeyTooShort otherwise)."""
