@@ -80,7 +80,13 @@ class WebhookSender:
             logger.exception("releasing unstarted webhook events failed", extra={"action": "webhook_claim"})
 
     def _room(self) -> int:
-        return 0 if self._stopping.is_set() else self._settings.webhook_concurrency - len(self._inflight)
+        """Attempts that may start now. Finished attempts whose outcome is not written yet count too: when
+        writing falls behind sending (a saturated process), new attempts wait for it, so unwritten results
+        never pile up in memory, and no lease runs out before its outcome is written (which would send
+        the event again)."""
+        if self._stopping.is_set():
+            return 0
+        return self._settings.webhook_concurrency - len(self._inflight) - len(self._results)
 
     def _take(self, events: list[dict]) -> None:
         """Events this process just committed, leased for us (services.webhooks.Handoff)."""
@@ -122,7 +128,7 @@ class WebhookSender:
         ctx = self._ctx
         lease = self._lease_us
         while not self._stopping.is_set():
-            capacity = self._settings.webhook_concurrency - len(self._inflight)
+            capacity = self._room()
             events = []
             if capacity > 0:
                 ctx.wakeups.webhooks.clear()
@@ -137,8 +143,11 @@ class WebhookSender:
             if events and len(events) >= min(capacity, webhooks.BACKGROUND_BATCH):
                 await asyncio.sleep(0)
                 continue
-            if capacity <= 0:
-                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            if capacity <= 0:  # attempts in flight, or outcomes being written: wait for either to move
+                if self._inflight:
+                    await asyncio.wait(self._inflight, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await asyncio.sleep(0.01)
                 continue
             await wait_until_due(ctx, ctx.wakeups.webhooks, webhooks.next_due_at, poll_seconds=0.5, busy_sleep=0.01)
 
@@ -208,7 +217,8 @@ class WebhookSender:
 
     async def _flush(self) -> None:
         while self._results:
-            size = webhooks.BACKGROUND_BATCH
+            # a backlog of outcomes is written in larger transactions (fewer commits, the same rows)
+            size = webhooks.BACKGROUND_BATCH if len(self._results) <= 2 * webhooks.BACKGROUND_BATCH else 250
             batch, self._results = self._results[:size], self._results[size:]
             try:
                 outcomes = await webhooks.record_results(self._ctx, batch, self._rng)
