@@ -30,48 +30,37 @@ _EVENT_INSERT = driver.DriverWrite(
 _ATTEMPT_INSERT = driver.DriverWrite(
     webhook_attempts.insert().values({c.name: bindparam(c.name) for c in webhook_attempts.c if c.name != "id"})
 )
-_OUTCOME_UPDATE = driver.DriverWrite(
+# each event's next state after an attempt; parameters are named "_<column>" (SQLAlchemy reserves the
+# column names in an UPDATE's SET clause)
+_OUTCOME_STATEMENT = (
     update(webhook_events)
-    .where(webhook_events.c.id == bindparam("id"))
+    .where(webhook_events.c.id == bindparam("_id"))
     .values(
-        status=bindparam("status"),
-        attempts=bindparam("attempts"),
-        next_url_index=bindparam("next_url_index"),
-        next_attempt_at=bindparam("next_attempt_at"),
-        lease_until=null(),
-        first_attempt_at=bindparam("first_attempt_at"),
-        finished_at=bindparam("finished_at"),
+        {
+            c: bindparam(f"_{c}")
+            for c in ("status", "attempts", "next_url_index", "next_attempt_at", "first_attempt_at", "finished_at")
+        }
+        | {"lease_until": null()}
     )
+    .execution_options(synchronize_session=False)
 )
+_OUTCOME_UPDATE = driver.DriverWrite(_OUTCOME_STATEMENT)
 
 
 async def record_attempts(conn: AsyncConnection, attempts: list[Row], outcomes: list[Row]) -> None:
     """Store attempt rows and move each event on (delivered, next retry, or failed) in one go."""
+    changes = [{f"_{k}": v for k, v in o.items()} for o in outcomes]
     if conn.dialect.name == "sqlite":
         connection = await driver.sqlite_connection(conn)
         if attempts:
             _ATTEMPT_INSERT.run(connection, attempts)
-        if outcomes:
-            _OUTCOME_UPDATE.run(connection, outcomes)
+        if changes:
+            _OUTCOME_UPDATE.run(connection, changes)
         return
     if attempts:
         await conn.execute(webhook_attempts.insert(), attempts)
-    if outcomes:
-        stmt = (
-            update(webhook_events)
-            .where(webhook_events.c.id == bindparam("_id"))
-            .values(
-                status=bindparam("_status"),
-                attempts=bindparam("_attempts"),
-                next_url_index=bindparam("_next_url_index"),
-                next_attempt_at=bindparam("_next_attempt_at"),
-                lease_until=None,
-                first_attempt_at=bindparam("_first_attempt_at"),
-                finished_at=bindparam("_finished_at"),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        await conn.execute(stmt, [{f"_{k}": v for k, v in o.items()} for o in outcomes])
+    if changes:
+        await conn.execute(_OUTCOME_STATEMENT, changes)
 
 
 async def events_for_message(conn: AsyncConnection, message_id: str) -> list[Row]:
