@@ -738,7 +738,7 @@ def start_profiler(hg: Heliograph, args: argparse.Namespace, name: str) -> dict 
         return None
     out = hg.work / f"{name}.pyspy.txt"
     argv = [py_spy, "record", "-p", str(hg.server.pid), "-d", str(int(args.duration) + 1)]
-    argv += ["-r", str(args.profile_rate), "-f", "raw", "-o", str(out), "--threads", "--idle"]
+    argv += ["-r", str(args.profile_rate), "-f", "raw", "-o", str(out), "--threads", "--idle", "--subprocesses"]
     # --native pauses the server for each sample (slower, but splits C time: GC, SQLite, busy sleeps)
     argv += ["--native"] if args.profile_native else ["--nonblocking"]
     return {"proc": Proc(f"py-spy-{name}", argv, hg.work), "out": out, "name": name}

@@ -4,7 +4,8 @@ runs the same way against Heliograph and against the end-to-end ceiling (bench/e
 A rate *holds* when every accepted message's message.sent and message.finalized arrive (nothing lost),
 the generator kept up (accepted ≥ 97 % of offered), the backlog does not grow (the last webhook arrives
 < 1 s after the load ends) and end-to-end p99 (scheduled POST → message.finalized received) < 1 s.
-The rate climbs by `step` while it holds, then bisects once between the last good and the first bad.
+The rate climbs by `step` while it holds, then bisects between the last good and the first bad until they
+are within `--resolution` (5 % by default) of each other.
 """
 
 from __future__ import annotations
@@ -50,18 +51,31 @@ def search(target: Any, args: argparse.Namespace, name: str, **loadgen: Any) -> 
         else:
             bad = rate
             break
-    if bad is not None and good and bad - good > 0.1 * good:
+    while bad is not None and good and bad - good > args.resolution * good:
         middle = round((good + bad) / 2)
         if run(middle):
             good = middle
+        else:
+            bad = middle
     best = next((s for s in steps if s["rate"] == good and s["holds"]), None)
-    return {"sustained_per_s": good, "steps": steps, "at_sustained": best and best["figures"]}
+    return {
+        "sustained_per_s": good,
+        "first_failing_per_s": bad,
+        "steps": steps,
+        "at_sustained": best and best["figures"],
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start-rate", type=float, default=200.0, help="sustained search: first rate")
     parser.add_argument("--max-rate", type=float, default=8000.0, help="sustained search: highest rate tried")
     parser.add_argument("--step", type=float, default=1.4, help="sustained search: rate multiplier while it holds")
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        default=0.05,
+        help="sustained search: bisect until the first failing rate is within this fraction of the last holding one",
+    )
 
 
 class E2ECeiling:
@@ -137,6 +151,7 @@ def table(report: dict) -> str:
         return str(f.get(key))
 
     rows.append(("sustained rate (msgs/s)", f"{c['sustained_per_s']:g}", f"{h['sustained_per_s']:g}"))
+    rows.append(("first failing rate (msgs/s)", f"{c.get('first_failing_per_s') or '-'}", f"{h.get('first_failing_per_s') or '-'}"))
     for label, key in (
         ("e2e p50 at that rate (ms)", "e2e p50"),
         ("e2e p99 at that rate (ms)", "e2e p99"),
