@@ -1,6 +1,7 @@
-"""Read py-spy's collapsed stacks ("raw" format, recorded with --threads --idle) of `heliograph serve`
-and say where the time goes: per thread kind, the event-loop thread split by activity, the aiosqlite
-worker threads split into waiting-for-work / write-lock busy-sleep / running SQL.
+"""Read py-spy's collapsed stacks ("raw" format, recorded with --threads --idle --subprocesses) of
+`heliograph serve` and say where the time goes, for the API process and for its worker process apart:
+per thread kind, the event-loop thread split by activity, the aiosqlite worker threads split into
+waiting-for-work / write-lock busy-sleep / running SQL.
 
     python bench/pyspy_summary.py bench/results/<stamp>-closed.pyspy.txt
 
@@ -30,12 +31,15 @@ MAIN_BUCKETS: list[tuple[str, str]] = [
     ("RequestResponseCycle", "POST: ASGI / FastAPI / Starlette stack"),
     ("HttpToolsProtocol", "POST: HTTP parsing (httptools)"),
     ("GroupCommitter._run", "group committer: batch INSERT"),
+    ("_commit_changes", "dispatcher: record sent + message.sent event (write transaction)"),
     ("dispatch_once", "dispatcher: claim + submit + record sent"),
+    ("submit_round", "dispatcher: claim + submit + record sent"),
     ("submit_with_media", "dispatcher: claim + submit + record sent"),
     ("Dispatcher.run", "dispatcher: loop / next-due query"),
     ("record_reports", "receipts: record delivered + finalized event"),
     ("SimulatorCarrier", "simulator carrier"),
-    ("WebhookSender._attempt", "webhooks: sign + POST"),
+    ("signing.py", "webhooks: Ed25519 signature"),
+    ("WebhookSender._attempt", "webhooks: POST (aiohttp) and the rest of an attempt"),
     ("WebhookSender._claim_loop", "webhooks: claim due events"),
     ("WebhookSender._wait_for_work", "webhooks: next-due query"),
     ("WebhookSender._flush", "webhooks: record attempts"),
@@ -49,10 +53,14 @@ MAIN_BUCKETS: list[tuple[str, str]] = [
 _LINE = re.compile(r":\d+\)$")
 
 
-def _frames(stack: str) -> tuple[str, list[str]]:
+def _frames(stack: str) -> tuple[str, str, list[str]]:
+    """(process role, thread, Python/native frames). With --subprocesses a child's stacks start with its
+    parent's `process …` part, then its own: the last one names the process."""
     parts = stack.split(";")
-    thread = next((p for p in parts[:2] if p.startswith("thread ")), "")
-    return thread, [p for p in parts if p and not p.startswith(("process ", "thread "))]
+    processes = [p for p in parts[:4] if p.startswith("process ")]
+    role = "worker" if processes and " worker " in processes[-1] else "api"
+    thread = next((p for p in parts[:4] if p.startswith("thread ")), "")
+    return role, thread, [p for p in parts if p and not p.startswith(("process ", "thread "))]
 
 
 def _kind(thread: str, frames: list[str]) -> str:
@@ -112,8 +120,18 @@ def _worker_bucket(frames: list[str], native: bool) -> str:
 
 
 def summarise(path: Path, top: int = 20) -> dict[str, Any]:
+    """The API process's summary at the top level; the worker process's (when it was recorded) under
+    "worker_process"."""
     lines = path.read_text(errors="replace").splitlines()
     native = any("libsqlite3" in line or "libc.so" in line for line in lines[:2000])
+    out = _summarise(lines, native, "api", top)
+    worker = _summarise(lines, native, "worker", top)
+    if worker["samples_by_thread_kind"]:
+        out["worker_process"] = worker
+    return out
+
+
+def _summarise(lines: list[str], native: bool, role: str, top: int) -> dict[str, Any]:
     kinds: Counter[str] = Counter()
     main: Counter[str] = Counter()
     main_leaf: Counter[str] = Counter()
@@ -124,7 +142,9 @@ def summarise(path: Path, top: int = 20) -> dict[str, Any]:
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        thread, frames = _frames(stack)
+        process, thread, frames = _frames(stack)
+        if process != role:
+            continue
         kind = _kind(thread, frames)
         kinds[kind] += n
         if kind == "event loop (MainThread)":
@@ -159,7 +179,14 @@ def summarise(path: Path, top: int = 20) -> dict[str, Any]:
 
 
 def render(summary: dict[str, Any]) -> str:
-    out = [f"py-spy summary ({'native' if summary['native'] else 'Python frames only'})"]
+    out = [_render(summary, "API process")]
+    if "worker_process" in summary:
+        out.append(_render(summary["worker_process"], "worker process"))
+    return "\n".join(out)
+
+
+def _render(summary: dict[str, Any], name: str) -> str:
+    out = [f"py-spy summary of the {name} ({'native' if summary['native'] else 'Python frames only'})"]
     out.append(f"samples by thread kind: {summary['samples_by_thread_kind']}")
     if summary.get("main_thread_busy_pct") is not None:
         out.append(f"event-loop thread busy (not in epoll): {summary['main_thread_busy_pct']} %")

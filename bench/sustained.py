@@ -151,7 +151,8 @@ def table(report: dict) -> str:
         return str(f.get(key))
 
     rows.append(("sustained rate (msgs/s)", f"{c['sustained_per_s']:g}", f"{h['sustained_per_s']:g}"))
-    rows.append(("first failing rate (msgs/s)", f"{c.get('first_failing_per_s') or '-'}", f"{h.get('first_failing_per_s') or '-'}"))
+    failing = [str(r.get("first_failing_per_s") or "-") for r in (c, h)]
+    rows.append(("first failing rate (msgs/s)", *failing))
     for label, key in (
         ("e2e p50 at that rate (ms)", "e2e p50"),
         ("e2e p99 at that rate (ms)", "e2e p99"),
