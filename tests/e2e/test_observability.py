@@ -94,6 +94,9 @@ def test_metrics_count_what_the_sdk_sent_and_what_the_webhooks_did(sandbox: Serv
     assert sample(samples, "heliograph_webhook_attempts_total", outcome="delivered") == 6  # sent + finalized each
     assert sample(samples, "heliograph_message_delivery_seconds_count", status="delivered") == 3
     assert sample(samples, "heliograph_message_delivery_seconds_sum", status="delivered") > 0
+    # every message went through each writer's transactions once (batched or not)
+    for writer, rows in (("group_commit", 3), ("dispatch", 3), ("receipts", 3), ("webhook_outcomes", 6)):
+        assert sample(samples, "heliograph_write_batch_rows_sum", writer=writer) == rows
     # HTTP requests by route template, never by raw path
     assert sample(samples, "heliograph_http_requests_total", method="POST", route="/v2/messages", status="200") == 3
     route = "/v2/messages/{message_id}"

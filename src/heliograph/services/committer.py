@@ -159,6 +159,7 @@ class GroupCommitter:
         # only what was written: a send refused inside the batch (pacing, spend) was answered with its error
         written = [i for i in committed if i.done.done() and not i.done.cancelled() and i.done.exception() is None]
         telemetry.record_accepted(row for intent in written for table, row in intent.rows if batches.is_message(table))
+        telemetry.record_write_batch("group_commit", len(written))
 
 
 async def _pace(conn: Connection, batch: list[WriteIntent]) -> list[WriteIntent]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from heliograph.carriers.base import DeliveryReport
 from heliograph.domain.rows import Row
-from heliograph.services import inbound, metrics, webhooks
+from heliograph.services import inbound, metrics, telemetry, webhooks
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.dispatch import message_error, message_event, submission
@@ -52,6 +52,7 @@ async def _record(ctx: Context, reports: list[DeliveryReport], retries_left: int
         async with ctx.db.transaction() as conn:
             replies = await write_plan(ctx, conn, plan)
         webhooks.hand_off(ctx, plan.handed, plan.events)
+        telemetry.record_write_batch("receipts", len(plan.changes))
     if replies:
         ctx.wakeups.dispatcher.set()
     if plan.early and retries_left > 0:

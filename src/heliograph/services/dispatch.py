@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from heliograph.carriers.base import Submission, SubmitResult
 from heliograph.domain.errors import DELIVERY_ERROR_TITLES
 from heliograph.domain.rows import Row
-from heliograph.services import metrics, views, webhooks
+from heliograph.services import metrics, telemetry, views, webhooks
 from heliograph.services.carrier_links import CarrierLinks
 from heliograph.services.context import Context
 from heliograph.services.media import MediaError, MediaFetcher
@@ -329,6 +329,7 @@ async def _commit_changes(ctx: Context, out: _Outcomes) -> None:
         await outbox.add_events(conn, kept_events)
         await metrics.record(conn, [({"status": "sending"}, updated[i]) for i in kept])
     webhooks.hand_off(ctx, handed, kept_events)
+    telemetry.record_write_batch("dispatch", len(kept))
     if kept_parts:
         ctx.wakeups.receipts.set()  # a receipt may have arrived before these parts were stored
 

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 FINAL = {"delivered", "delivery_failed", "sending_failed", "delivery_unconfirmed", "expired"}
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 DELIVERY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 6 * 3600.0, 86400.0)
 _ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -56,6 +57,14 @@ class _Metrics:
             "Time to answer an HTTP request (to the end of its body).",
             ("method", "route"),
             buckets=HTTP_BUCKETS,
+            registry=None,
+        )
+        self.write_batch = Histogram(
+            "heliograph_write_batch_rows",
+            "Messages (or webhook attempts) per write transaction, by writer: the API's group commit, the "
+            "dispatcher, receipts, webhook outcomes. Small batches under load mean more commits per message.",
+            ("writer",),
+            buckets=BATCH_BUCKETS,
             registry=None,
         )
         self.delivery = Histogram(
@@ -156,6 +165,13 @@ def record_webhook_outcomes(outcomes: Iterable[Row]) -> None:
         counts[name] = counts.get(name, 0) + 1
     for name, n in counts.items():
         m.webhook_attempts.labels(name).inc(n)
+
+
+def record_write_batch(writer: str, rows: int) -> None:
+    """One committed write transaction of `rows` messages (or webhook attempts)."""
+    m = _get()
+    if m is not None and rows:
+        m.write_batch.labels(writer).observe(rows)
 
 
 class HttpRecorder:

@@ -226,6 +226,7 @@ class WebhookSender:
                 # the leases will expire and the events be attempted again: at-least-once, never lost
                 logger.exception("recording webhook attempts failed", extra={"action": "webhook_record"})
                 return
+            telemetry.record_write_batch("webhook_outcomes", len(batch))  # before the count tests wait on
             telemetry.record_webhook_outcomes(outcomes)
             if any(o["status"] == "pending" for o in outcomes):
                 self._ctx.wakeups.webhooks.set()
