@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -591,6 +592,38 @@ class Heliograph:
                     PROCS.remove(proc)
 
 
+WRITERS = ("group_commit", "dispatch", "receipts", "webhook_outcomes")
+
+
+def write_batches(target: Any) -> dict[str, tuple[float, float]] | None:
+    """(rows, transactions) so far per writer, from Heliograph's heliograph_write_batch_rows histogram;
+    None for a target without it (the ceiling)."""
+    if not isinstance(target, Heliograph):
+        return None
+    try:
+        status, body = target.api("GET", "/metrics")
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    out: dict[str, list[float]] = {w: [0.0, 0.0] for w in WRITERS}
+    for line in body.decode().splitlines():
+        m = re.match(r'heliograph_write_batch_rows_(sum|count)\{writer="(\w+)"\} ([0-9.e+]+)', line)
+        if m and m.group(2) in out:
+            out[m.group(2)][0 if m.group(1) == "sum" else 1] += float(m.group(3))
+    return {w: (v[0], v[1]) for w, v in out.items()}
+
+
+def rows_per_transaction(before: dict | None, after: dict | None) -> dict[str, float | None] | None:
+    if before is None or after is None:
+        return None
+    out: dict[str, float | None] = {}
+    for w in WRITERS:
+        rows, txns = after[w][0] - before[w][0], after[w][1] - before[w][1]
+        out[w] = round(rows / txns, 1) if txns else None
+    return out
+
+
 def drain(hg: Heliograph, accepted_ids: set[str], baseline: dict, args: argparse.Namespace) -> dict:
     """Wait until every accepted id has message.sent and message.finalized. Gives up at the drain timeout,
     or earlier when no webhook at all arrived for the stall timeout (what is missing then is not coming)."""
@@ -675,6 +708,7 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
         pids["postgres"] = postgres
     if profiler is not None:
         pids["py-spy"] = profiler["proc"].pid
+    batches0 = write_batches(hg)
     window = CpuWindow(pids)
     own0 = own_cpu_seconds(hg.server.pid)
     key = getattr(hg, "api_key", API_KEY)
@@ -688,6 +722,7 @@ def traffic_phase(name: str, hg: Heliograph, args: argparse.Namespace, mode: str
     own1 = own_cpu_seconds(hg.server.pid)
     figures = summarise_load(result)
     figures.update(webhook_figures(result, drained.pop("dump"), accepted))
+    figures["rows_per_write_transaction"] = rows_per_transaction(batches0, write_batches(hg))
     figures["drain_waited_s"] = drained["waited_s"]
     figures["drain_ended_by"] = drained["ended_by"]
     figures["server_rss_after_load_kib"] = mem_after_load.get("VmRSS")
@@ -836,6 +871,12 @@ def table(report: dict) -> str:
         ),
         row("server CPU ms per accepted msg", "server_cpu_ms_per_msg"),
         row("PostgreSQL CPU ms per accepted msg", "postgres_cpu_ms_per_msg", ceiling=False),
+        row(
+            "rows per write txn (commit/disp/rcpt/wh)",
+            "rows_per_write_transaction",
+            lambda d: "/".join(fmt(d.get(w)) for w in WRITERS) if d else "-",
+            ceiling=False,
+        ),
         ("open-loop late starts > 5 ms", "-", "-", col(op, "late_starts")),
         row("accepted but paced (wait_seconds>0)", "paced_by_sender_mps", ceiling=False),
     ]

@@ -146,6 +146,9 @@ def table(report: dict) -> str:
         if key == "cpu_cores_during_load":
             cores = f.get(key) or {}
             return " ".join(f"{k} {v}" for k, v in cores.items() if k != "wall_s")
+        if key == "rows_per_write_transaction":
+            d = f.get(key) or {}
+            return "/".join(str(d.get(w, "-")) for w in sb.WRITERS) if d else "-"
         if key.startswith("cpu/"):
             return str((f.get("cpu_ms_per_msg") or {}).get(key[4:]))
         return str(f.get(key))
@@ -162,6 +165,7 @@ def table(report: dict) -> str:
         ("receiver CPU ms/msg", "cpu/receiver"),
         ("generator CPU ms/msg", "cpu/generator"),
         ("cores used during load", "cpu_cores_during_load"),
+        ("rows per write txn (commit/disp/rcpt/wh)", "rows_per_write_transaction"),
     ):
         rows.append((label, at(c, key), at(h, key)))
     rows.append(("heliograph ÷ ceiling", "", str(report["ratio"])))
