@@ -54,6 +54,23 @@ async def test_events_without_a_webhook_url_are_in_the_feed_signed_in_commit_ord
     assert [e.id for e in resumed] == [events[1].id]  # after that event exactly: no loss, no duplicate
 
 
+async def test_a_batch_of_events_keeps_its_order_in_the_feed_and_cursors_never_repeat(world) -> None:
+    org = world.account.organization["id"]
+    start = await event_feed.head(world.ctx, org)
+    batches = [[_event(world) for _ in range(3)], [_event(world, "message.finalized") for _ in range(2)]]
+    for batch in batches:
+        async with world.ctx.db.transaction() as conn:
+            await outbox.add_events(conn, batch)
+
+    events, _ = await event_feed.read(world.ctx, org, start)
+
+    assert [e.id for e in events] == [e["id"] for batch in batches for e in batch]
+    cursors = [e.cursor for e in events]
+    assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)
+    resumed, _ = await event_feed.read(world.ctx, org, events[2].cursor)  # between the two transactions
+    assert [e.id for e in resumed] == [e["id"] for e in batches[1]]
+
+
 async def test_filters_and_other_organizations(world) -> None:
     org = world.account.organization["id"]
     start = await event_feed.head(world.ctx, org)
