@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, func, literal, update
+from typing import Any
+
+from sqlalchemy import BigInteger, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.store import driver
 from heliograph.store.tables import pacing_slots as t
 
 
@@ -14,16 +17,28 @@ async def advance(conn: AsyncConnection, sender: str, now: int, count: int, inte
 
     One statement, so transactions of other processes pacing the same sender take turns on its row;
     the second one starts where the first one ended."""
-    pg = conn.dialect.name == "postgresql"
-    later = func.greatest if pg else func.max  # SQLite's two-argument max() is scalar
     step = count * interval
-    statement = (postgresql if pg else sqlite).insert(t).values(sender=sender, next_free=now + step)
-    statement = statement.on_conflict_do_update(
-        index_elements=[t.c.sender],
-        set_={"next_free": later(t.c.next_free, literal(now, BigInteger)) + literal(step, BigInteger)},
-    ).returning(t.c.next_free)
-    end: int = (await conn.execute(statement)).scalar_one()
+    params = {"sender": sender, "now": now, "step": step}
+    if conn.dialect.name == "sqlite":  # every group commit runs it: on the driver, built once
+        rows = _SQLITE_ADVANCE.all(await driver.sqlite_connection(conn), params)
+        end: int = rows[0]["next_free"]
+    else:
+        end = (await conn.execute(_PG_ADVANCE, params)).scalar_one()
     return end - step
+
+
+def _advance_statement(dialect: Any, later: Any) -> Any:
+    now, step = bindparam("now", type_=BigInteger), bindparam("step", type_=BigInteger)
+    return (
+        dialect.insert(t)
+        .values(sender=bindparam("sender"), next_free=now + step)
+        .on_conflict_do_update(index_elements=[t.c.sender], set_={"next_free": later(t.c.next_free, now) + step})
+        .returning(t.c.next_free)
+    )
+
+
+_PG_ADVANCE = _advance_statement(postgresql, func.greatest)
+_SQLITE_ADVANCE = driver.DriverQuery(_advance_statement(sqlite, func.max))  # SQLite's two-argument max() is scalar
 
 
 async def give_back(conn: AsyncConnection, sender: str, end: int, count: int, interval: int) -> None:
