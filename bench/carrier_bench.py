@@ -10,7 +10,7 @@ receipt delay); anything else → the simulator. For each target the same open-l
 rates, each for --duration seconds; a rate *holds* when every accepted message's message.sent and
 message.finalized arrive, nothing is lost, the backlog does not grow (the last webhook comes < 1 s after
 the load ends) and end-to-end p99 (scheduled POST → message.finalized received) < 1 s. The rate climbs
-by --step while it holds, then bisects once between the last good and the first bad rate.
+by --step while it holds, then bisects between the last good and the first bad rate to --resolution.
 
 Prints one table; the full figures go to bench/results/carrier-<timestamp>.json.
 """
