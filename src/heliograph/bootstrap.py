@@ -29,14 +29,17 @@ class Heliograph:
     keys: KeyCache
     workers: Workers
 
-    async def start(self, *, workers: bool = True) -> None:
+    async def start(self, *, workers: bool = True, sole_worker: bool | None = None) -> None:
+        """`sole_worker`: no other process runs workers on this database, so leases left behind are a dead
+        run's and are released at once (default: in the sandbox)."""
         committer = self.ctx.committer
         assert isinstance(committer, GroupCommitter)
         committer.start()
         await reseal_all(self.ctx)  # seals plain secrets, moves old keys' to the current one
         if workers:
             self.ctx.db.start_checkpointer()
-            await self.workers.start(sole_process=self.settings.mode == "sandbox")
+            sole = self.settings.mode == "sandbox" if sole_worker is None else sole_worker
+            await self.workers.start(sole_process=sole)
 
     async def stop(self) -> None:
         await self.workers.stop() if self.workers.tasks else None

@@ -125,13 +125,24 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=16,
+            help="Sandbox: worker processes (dispatch, receipts, webhooks) sharing the work "
+            "[env HELIOGRAPH_WORKER_PROCESSES, default 1].",
+            show_default=False,
+        ),
+    ] = None,
     api_child: Annotated[bool, typer.Option("--api-child", hidden=True, help="Started by --processes.")] = False,
     wake_write_fd: Annotated[int | None, typer.Option("--wake-write-fd", hidden=True, help="Pipe to workers.")] = None,
 ) -> None:
     """Run the API, the workers and the sandbox carrier (workers in a second process in the sandbox)."""
     from heliograph.api.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, processes=processes)
+    settings = _settings(host=host, port=port, data_dir=data_dir, processes=processes, worker_processes=workers)
     logs.configure(settings.log_level, settings.log_format)
     if api_child:
         _configure_metrics(settings, starts_others=False)
@@ -149,13 +160,11 @@ def serve(
         return
 
     async def main() -> None:
-        from heliograph.workers.process import WorkerProcess
-
         hg, account = await _prepare(settings)
         _tune_gc()
         worker_process = None
         if settings.mode == "sandbox" and settings.worker_process:
-            worker_process = WorkerProcess(settings.data_dir)
+            worker_process = await _worker_processes(hg, settings)
             hg.ctx.wakeups = worker_process.wakeups()
         config = _uvicorn_config(create_app(hg, run_workers=worker_process is None), settings)
         server = GracefulServer(config)
@@ -203,13 +212,12 @@ def _uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
 
 async def _supervise_api(settings: Settings) -> None:
     """`serve --processes N`: migrate once, then N API processes on the one port (and, in the sandbox, the
-    one worker process they all nudge through a shared pipe) until SIGTERM/SIGINT."""
+    worker process(es) they all nudge through a shared pipe) until SIGTERM/SIGINT."""
     from heliograph import supervisor
-    from heliograph.workers.process import WorkerProcess
 
     hg, account = await _prepare(settings)
+    worker_process = await _worker_processes(hg, settings) if settings.mode == "sandbox" else None
     await hg.ctx.db.dispose()
-    worker_process = WorkerProcess(settings.data_dir) if settings.mode == "sandbox" else None
     pass_fds = (worker_process.write_fd,) if worker_process is not None else ()
 
     def command(index: int) -> list[str]:
@@ -234,6 +242,17 @@ async def _supervise_api(settings: Settings) -> None:
             await worker_process.stop()
     if children.failed.is_set():
         raise typer.Exit(1)
+
+
+async def _worker_processes(hg: Any, settings: Settings) -> Any:
+    """The sandbox's worker process(es). Several share the leases: the leases a previous run left behind are
+    released here, before any of them starts (one alone does it itself, also when it is restarted)."""
+    from heliograph.services import housekeeping
+    from heliograph.workers.process import WorkerProcess
+
+    if settings.worker_processes > 1:
+        await housekeeping.recover_after_restart(hg.ctx)
+    return WorkerProcess(settings.data_dir, settings.worker_processes)
 
 
 async def _serve_api_child(settings: Settings, wake_write_fd: int | None) -> None:
@@ -509,6 +528,9 @@ def inbound(
 def worker(
     data_dir: DataDir = None,
     wake_fd: Annotated[int | None, typer.Option("--wake-fd", hidden=True, help="Pipe from `serve`.")] = None,
+    shared: Annotated[
+        bool, typer.Option("--shared", hidden=True, help="One of several sandbox workers: leases are not ours.")
+    ] = False,
     processes: Annotated[int, typer.Option("--processes", min=1, help="Worker processes to run.")] = 1,
     metrics_port: Annotated[
         int | None,
@@ -547,7 +569,7 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         if wake_fd is not None:
             listen_for_nudges(wake_fd, hg.ctx.wakeups)
-        await hg.start()
+        await hg.start(sole_worker=False if shared else None)
         endpoint = await _ops_endpoint(hg, settings)
         logger.info("worker running", extra={"action": "worker_start"})
         await stop.wait()

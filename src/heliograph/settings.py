@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     worker_process: bool = Field(
         True, description="Sandbox: run the workers in a second process (uses both cores); false = one process."
     )
+    worker_processes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Sandbox: worker processes `serve` runs; they share the work (more throughput on more "
+        "cores, ~140 MiB each).",
+    )
 
     # sandbox carrier
     simulator_dlr_delay_ms: int = Field(200, ge=0, description="Delay between `sent` and the simulator's receipt.")

@@ -14,7 +14,14 @@ pytestmark = pytest.mark.e2e
 
 def _worker_pid(server: Server) -> int | None:
     """The `heliograph worker` child of this server, from /proc."""
+    pids = _worker_pids(server)
+    return pids[0] if pids else None
+
+
+def _worker_pids(server: Server) -> list[int]:
+    """The `heliograph worker` children of this server, from /proc."""
     assert server.process is not None
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -26,8 +33,8 @@ def _worker_pid(server: Server) -> int | None:
         except (OSError, ValueError, IndexError):
             continue
         if ppid == server.process.pid and b" worker " in cmdline:
-            return int(entry)
-    return None
+            found.append(int(entry))
+    return sorted(found)
 
 
 def _delivered(server: Server, to: str) -> bool:
@@ -66,5 +73,40 @@ def test_one_process_mode_sends_and_delivers(tmp_path):
     try:
         assert _worker_pid(server) is None
         assert _delivered(server, fresh_number())
+    finally:
+        server.stop()
+
+
+def test_several_worker_processes_share_the_work_and_survive_one_dying(tmp_path):
+    env = {"HELIOGRAPH_WORKER_PROCESSES": "2", "HELIOGRAPH_SIMULATOR_DLR_DELAY_MS": "20"}
+    server = Server(tmp_path, env={**env, "HELIOGRAPH_LEASE_SECONDS": "5"}).start()
+
+    def two_workers() -> list[int] | None:
+        pids = _worker_pids(server)
+        return pids if len(pids) == 2 else None
+
+    try:
+        workers = eventually(two_workers, timeout=20)
+        with server.http() as http:
+            ids = [
+                ok(http.post("/v2/messages", json={"from": server.long_code, "to": fresh_number(), "text": f"#{i}"}))[
+                    "data"
+                ]["id"]
+                for i in range(60)
+            ]
+            os.kill(workers[0], signal.SIGKILL)  # some of its claims die with it: their leases run out
+            ids += [
+                ok(http.post("/v2/messages", json={"from": server.long_code, "to": fresh_number(), "text": "after"}))[
+                    "data"
+                ]["id"]
+                for _ in range(20)
+            ]
+
+            def all_delivered() -> bool:
+                return all(ok(http.get(f"/v2/messages/{i}"))["data"]["to"][0]["status"] == "delivered" for i in ids)
+
+            assert eventually(all_delivered, timeout=60)
+        replaced = eventually(two_workers, timeout=30)
+        assert workers[0] not in replaced and workers[1] in replaced
     finally:
         server.stop()
