@@ -158,8 +158,10 @@ def test_readyz_fails_while_the_worker_process_is_stopped_and_recovers(tmp_path:
         server.stop()
 
 
-def test_serve_processes_2_answers_from_both_and_counts_them_together(tmp_path: Path) -> None:
-    server = Server(tmp_path / "hg", env={"HELIOGRAPH_PROCESSES": "2"}).start()
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_processes_2_answers_from_both_and_counts_them_together(tmp_path: Path, workers: int) -> None:
+    env = {"HELIOGRAPH_PROCESSES": "2", "HELIOGRAPH_WORKER_PROCESSES": str(workers)}
+    server = Server(tmp_path / "hg", env=env).start()
     try:
         pids: dict[int, int] = {}
 
@@ -171,7 +173,7 @@ def test_serve_processes_2_answers_from_both_and_counts_them_together(tmp_path: 
         eventually(both_answered, timeout=30, message="only one API process answered")
         assert server.process.pid not in pids
         answered = sum(pids.values())
-        # one worker process serves both: messages accepted by either are delivered
+        # the worker process(es) serve both: messages accepted by either are delivered, each once
         client = server.client(strict=True)
         ids = [client.messages.send(from_=server.long_code, to=fresh_number(), text="x").data.id for _ in range(4)]
         for message_id in ids:
@@ -186,7 +188,7 @@ def test_serve_processes_2_answers_from_both_and_counts_them_together(tmp_path: 
 
         family = descendants(server.process.pid)
         assert set(pids) <= family
-        assert len(family) == 3  # two API processes and the worker process
+        assert len(family) == 2 + workers  # two API processes and the worker process(es)
         assert server.stop() == 0
         eventually(lambda: not any(alive(p) for p in family), message="children outlived the parent")
     finally:
