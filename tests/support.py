@@ -170,7 +170,12 @@ class WebhookReceiver:
     """A real HTTP server recording every POST. `behaviour(path, attempt_index)` may return a status
     code or the string "hang" (hold the connection without answering for `hang_seconds`)."""
 
-    def __init__(self, behaviour: Callable[[str, int], int | str] | None = None, hang_seconds: float = 10) -> None:
+    def __init__(
+        self,
+        behaviour: Callable[[str, int], int | str] | None = None,
+        hang_seconds: float = 10,
+        response_headers: dict[str, str] | None = None,
+    ) -> None:
         self.received: list[Received] = []
         self.behaviour = behaviour or (lambda path, n: 200)
         self._lock = threading.Lock()
@@ -191,6 +196,8 @@ class WebhookReceiver:
                 try:
                     self.send_response(int(action))
                     self.send_header("content-length", "2")
+                    for name, value in (response_headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(b"ok")
                 except (BrokenPipeError, ConnectionResetError):

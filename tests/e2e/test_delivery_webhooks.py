@@ -182,6 +182,23 @@ def test_message_webhook_url_comes_before_the_profile_url(
     assert {r.path for r, _ in events_of(receiver, msg["id"])} == {"/message"}
 
 
+def test_a_receivers_cookie_never_comes_back_on_later_webhooks(server: Server) -> None:
+    """Webhooks are not a browser session: a cookie one receiver sets must not ride along on later
+    webhooks (of its own, or of another organization whose URL is on the same host)."""
+    cookies = {"Set-Cookie": "session=s3cr3t; Path=/"}
+    with WebhookReceiver(response_headers=cookies) as receiver:
+        # a host name: HTTP clients keep no cookies for bare IP addresses
+        url = receiver.url("/profile").replace("127.0.0.1", "localhost")
+        profile = new_profile(server, webhook_url=url)
+        sender = new_sender(server, profile["id"])
+        first = send(server, from_=sender, to=fresh_number(), text="one")
+        wait_events(receiver, first["id"], "message.finalized")
+        second = send(server, from_=sender, to=fresh_number(), text="two")
+        wait_events(receiver, second["id"], "message.finalized")
+        assert len(receiver.received) >= 4
+        assert not [r.headers for r in receiver.received if "Cookie" in r.headers or "cookie" in r.headers]
+
+
 def test_no_webhook_without_message_url_when_profile_webhooks_are_off(
     server: Server, receiver: WebhookReceiver, hooked: tuple[str, str]
 ) -> None:

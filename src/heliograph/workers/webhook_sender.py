@@ -54,7 +54,9 @@ class WebhookSender:
         connector = aiohttp.TCPConnector(
             limit=self._settings.webhook_concurrency, limit_per_host=0, resolver=self._guard.aiohttp_resolver()
         )
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        # no cookie jar: a cookie one receiver sets must never travel with later webhooks (Telnyx sends none)
+        jar = aiohttp.DummyCookieJar()
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector, cookie_jar=jar) as session:
             recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
             self._session = session
             self._ctx.handoff = webhooks.Handoff(self._room, self._take, self._lease_us)
