@@ -208,14 +208,17 @@ class TestAllowList:
 
 
 @contextlib.contextmanager
-def media_server():
-    """Serves a 4-byte PNG at any path."""
+def media_server(seen: list[dict[str, str]] | None = None):
+    """Serves a 4-byte PNG at any path, setting a cookie; `seen` collects each request's headers."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if seen is not None:
+                seen.append({k.lower(): v for k, v in self.headers.items()})
             self.send_response(200)
             self.send_header("content-type", "image/png")
             self.send_header("content-length", "4")
+            self.send_header("set-cookie", "tracker=tenant-a; Path=/")
             self.end_headers()
             self.wfile.write(b"\x89PNG")
 
@@ -258,3 +261,15 @@ async def test_media_fetches_check_and_pin_the_resolved_address(tmp_path) -> Non
         sandbox = MediaFetcher(guard_private=False)
         assert (await sandbox.fetch_all([f"http://127.0.0.1:{port}/a.png"]))[0].size == 4
         await sandbox.close()
+
+
+async def test_media_fetches_carry_no_cookies_from_earlier_fetches() -> None:
+    """One long-lived client fetches every tenant's media: a cookie a media host set for one message must
+    not travel with the next message's fetch."""
+    seen: list[dict[str, str]] = []
+    with media_server(seen) as port:
+        fetcher = MediaFetcher(guard_private=False)
+        for name in ("a.png", "b.png"):  # a host name: HTTP clients keep no cookies for bare IP addresses
+            assert (await fetcher.fetch_all([f"http://localhost:{port}/{name}"]))[0].size == 4
+        await fetcher.close()
+    assert len(seen) == 2 and "cookie" not in seen[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 
 import httpx
 
@@ -62,6 +63,8 @@ class MediaFetcher:
                 transport=self._guard.httpx_transport(),
                 trust_env=False,
             )
+            # shared by every tenant's fetches: accept no cookie (no domain is allowed), so none carries over
+            self._http.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         return self._http
 
     async def close(self) -> None:
