@@ -109,11 +109,13 @@ class Crash:
     sender: str
 
 
-@pytest.fixture(scope="module")
-def crashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crash]:
+@pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
+def crashed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Crash]:
     """200 sends, SIGKILL right after the last 200 OK, then a restart on the same data directory
-    (with a different HELIOGRAPH_API_KEY) while the webhook receiver keeps running."""
-    srv = Server(tmp_path_factory.mktemp("crash") / "data", env=ENV).start()
+    (with a different HELIOGRAPH_API_KEY) while the webhook receiver keeps running; with one and with two
+    worker processes (the workers die with the server: their leases are released at the restart)."""
+    env = {**ENV, "HELIOGRAPH_WORKER_PROCESSES": str(request.param)}
+    srv = Server(tmp_path_factory.mktemp("crash") / "data", env=env).start()
     with ExitStack() as stack:
         stack.callback(srv.stop)
         hooks = stack.enter_context(WebhookReceiver())
@@ -172,8 +174,9 @@ def test_receipts_that_beat_the_sent_commit_still_finalize(tmp_path: Path) -> No
         srv.stop()
 
 
-def test_sigterm_under_load_exits_cleanly_and_loses_nothing(tmp_path: Path) -> None:
-    srv = Server(tmp_path / "data", env=ENV).start()
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_under_load_exits_cleanly_and_loses_nothing(tmp_path: Path, workers: int) -> None:
+    srv = Server(tmp_path / "data", env={**ENV, "HELIOGRAPH_WORKER_PROCESSES": str(workers)}).start()
     try:
         with WebhookReceiver() as hooks:
             sender = _setup(srv, hooks)
